@@ -1,0 +1,1 @@
+"""iptables driver: desired chains per table, reconciled with the kernel."""
