@@ -1,0 +1,270 @@
+"""The declarative field-table engine behind every typed resource.
+
+Each spec class lists its fields once (`F(json_name, type, ...)`); the generic `parse`
+and `dump` here turn Calico's camelCase JSON into typed Python objects and back. The
+tables mirror the Go structs' JSON tags, including what `omitempty` does:
+
+* a non-pointer Go field tagged `omitempty` is dropped when it holds its zero value
+  (``""``, ``0``, ``false``, empty list or map) -- `F(..., ptr=False)`, the default;
+* a pointer field (`*bool`, `*int`, ...) is dropped only when unset, so an explicit
+  ``false`` or ``0`` survives -- `F(..., ptr=True)`;
+* a field without `omitempty` is always written -- `F(..., always=True)`; a nested
+  struct value (Go never omits those) is written as ``{}`` when empty.
+
+Parsing never stops at the first problem: type errors and unknown fields are appended to
+the caller's error list with their path from the document root, so a whole object is
+reported at once.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar
+
+from libcalico_py.errors import FieldError
+
+UNKNOWN_FIELD = "field in document is not recognized or is in the wrong location"
+
+# A field check takes the parsed value and returns None (valid) or the reason.
+Check = Callable[[Any], "str | None"]
+
+
+def join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def snake(name: str) -> str:
+    """camelCase JSON name -> snake_case attribute (`ipv4IPIPTunnelAddr` ->
+    `ipv4_ipip_tunnel_addr`, `containerID` -> `container_id`)."""
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s)
+    return s.replace("-", "_").lower()
+
+
+class Type:
+    """How one JSON value is checked, converted and written back."""
+
+    def parse(self, value: Any, path: str, errs: list[FieldError]) -> Any:
+        raise NotImplementedError
+
+    def dump(self, value: Any) -> Any:
+        return value
+
+    def describe(self) -> str:
+        return type(self).__name__.lower()
+
+
+class Str(Type):
+    def parse(self, value, path, errs):
+        if isinstance(value, str):
+            return value
+        errs.append(FieldError(path, "expected a string", value))
+        return None
+
+
+class Int(Type):
+    def parse(self, value, path, errs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+            errs.append(FieldError(path, "expected an integer", value))
+            return None
+        return int(value)
+
+
+class Float(Type):
+    def parse(self, value, path, errs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errs.append(FieldError(path, "expected a number", value))
+            return None
+        return float(value)
+
+    def dump(self, value):
+        # Go marshals whole float64 values without a fraction ("order: 100").
+        return int(value) if float(value).is_integer() else value
+
+
+class Bool(Type):
+    def parse(self, value, path, errs):
+        if isinstance(value, bool):
+            return value
+        errs.append(FieldError(path, "expected a boolean", value))
+        return None
+
+
+class Raw(Type):
+    """Free-form JSON kept as given (status blocks, opaque extension objects)."""
+
+    def parse(self, value, path, errs):
+        return copy.deepcopy(value)
+
+    def dump(self, value):
+        return copy.deepcopy(value)
+
+
+class Converted(Type):
+    """A scalar with its own conversion: `conv(value) -> canonical` raising ValueError
+    with the reason (ports, protocols, AS numbers)."""
+
+    def __init__(self, conv: Callable[[Any], Any], out: Callable[[Any], Any] | None = None):
+        self.conv = conv
+        self.out = out
+
+    def parse(self, value, path, errs):
+        try:
+            return self.conv(value)
+        except (ValueError, TypeError) as exc:
+            errs.append(FieldError(path, str(exc), value))
+            return None
+
+    def dump(self, value):
+        return self.out(value) if self.out else value
+
+
+class ListOf(Type):
+    def __init__(self, item: Type):
+        self.item = item
+
+    def parse(self, value, path, errs):
+        if not isinstance(value, list):
+            errs.append(FieldError(path, "expected a list", value))
+            return None
+        out = []
+        for i, v in enumerate(value):
+            parsed = self.item.parse(v, f"{path}[{i}]", errs)
+            out.append(parsed)
+        return out
+
+    def dump(self, value):
+        return [self.item.dump(v) if v is not None else None for v in value]
+
+
+class MapOf(Type):
+    def __init__(self, item: Type):
+        self.item = item
+
+    def parse(self, value, path, errs):
+        if not isinstance(value, dict):
+            errs.append(FieldError(path, "expected a map", value))
+            return None
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                errs.append(FieldError(f"{path}[{k}]", "map keys must be strings", k))
+                continue
+            out[k] = self.item.parse(v, f"{path}[{k}]", errs)
+        return out
+
+    def dump(self, value):
+        return {k: self.item.dump(v) if v is not None else None for k, v in value.items()}
+
+
+class Obj(Type):
+    def __init__(self, cls: type["Struct"]):
+        self.cls = cls
+
+    def parse(self, value, path, errs):
+        return self.cls.parse(value, path, errs)
+
+    def dump(self, value):
+        return value.to_dict()
+
+
+@dataclass(frozen=True)
+class F:
+    """One field of a struct: JSON name, type, Go omit behaviour, optional check."""
+
+    json: str
+    type: Type
+    ptr: bool = False
+    always: bool = False
+    check: Check | None = None
+    attr: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.attr or snake(self.json)
+
+
+def _is_zero(value: Any) -> bool:
+    if isinstance(value, Struct):
+        return False
+    return value in ("", 0, False) or (isinstance(value, (list, dict)) and not value)
+
+
+class Struct:
+    """Base of every typed object. Subclasses set `FIELDS`; attributes are the snake_case
+    names of the fields, None when absent."""
+
+    FIELDS: ClassVar[tuple[F, ...]] = ()
+    # Filled lazily per class: attribute name -> field.
+    _by_attr: ClassVar[dict[str, F]]
+
+    def __init__(self, **values: Any):
+        names = {f.name for f in self.FIELDS}
+        unknown = set(values) - names
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}")
+        for f in self.FIELDS:
+            setattr(self, f.name, values.get(f.name))
+
+    @classmethod
+    def parse(cls, data: Any, path: str, errs: list[FieldError]) -> "Struct | None":
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            errs.append(FieldError(path or "(document)", "expected an object", data))
+            return None
+        by_json = {f.json: f for f in cls.FIELDS}
+        obj = cls()
+        for key, value in data.items():
+            f = by_json.get(key)
+            fpath = join(path, str(key))
+            if f is None:
+                errs.append(FieldError(fpath, UNKNOWN_FIELD))
+                continue
+            if value is None:
+                continue
+            before = len(errs)
+            parsed = f.type.parse(value, fpath, errs)
+            setattr(obj, f.name, parsed)
+            if f.check is not None and parsed is not None and len(errs) == before:
+                reason = f.check(parsed)
+                if reason:
+                    errs.append(FieldError(fpath, reason, value))
+        return obj
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {}
+        for f in self.FIELDS:
+            value = getattr(self, f.name)
+            if value is None:
+                if f.always:
+                    out[f.json] = {} if isinstance(f.type, Obj) else _zero_of(f.type)
+                continue
+            if not f.ptr and not f.always and _is_zero(value):
+                continue
+            out[f.json] = f.type.dump(value)
+        return out
+
+    def copy(self):
+        return copy.deepcopy(self)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in self.FIELDS
+                          if getattr(self, f.name) is not None)
+        return f"{type(self).__name__}({shown})"
+
+
+def _zero_of(t: Type) -> Any:
+    if isinstance(t, Str):
+        return ""
+    if isinstance(t, (Int, Float)):
+        return 0
+    if isinstance(t, Bool):
+        return False
+    if isinstance(t, ListOf):
+        return None
+    return None
