@@ -1,0 +1,1 @@
+"""Conversions from other APIs into the Calico model (Kubernetes NetworkPolicy)."""
