@@ -18,6 +18,7 @@ reported at once.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar
@@ -34,6 +35,7 @@ def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+@functools.lru_cache(maxsize=None)
 def snake(name: str) -> str:
     """camelCase JSON name -> snake_case attribute (`ipv4IPIPTunnelAddr` ->
     `ipv4_ipip_tunnel_addr`, `containerID` -> `container_id`)."""
