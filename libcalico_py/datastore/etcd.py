@@ -230,6 +230,7 @@ class _Connection:
         deadline = start + self.config.retry_timeout
         unreachable_deadline = start + min(_UNREACHABLE_GRACE, self.config.retry_timeout)
         answered = False
+        causes: dict[str, str] = {}
         reauthenticated = False
         attempts = 0
         backoff = 0.05
@@ -250,13 +251,14 @@ class _Connection:
                 details = err.details() or err.code().name
                 answered = answered or details.startswith("etcdserver:")
                 endpoint = session.endpoint if session else self.endpoints[self._index]
-                cause = f"{endpoint}: {details}"
+                causes[endpoint] = details
                 log.debug("etcd request failed on %s (%s); trying next endpoint", endpoint, details)
                 self.failed(session)
             attempts += 1
             now = time.monotonic()
             if now >= deadline or (not answered and now >= unreachable_deadline):
-                raise DatastoreUnavailable(self.endpoints, cause)
+                raise DatastoreUnavailable(
+                    self.endpoints, "; ".join(f"{ep}: {d}" for ep, d in causes.items()))
             if attempts % len(self.endpoints) == 0:
                 time.sleep(min(backoff, max(0.0, deadline - now)))
                 backoff = min(backoff * 2, 0.5)

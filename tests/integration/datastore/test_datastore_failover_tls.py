@@ -1,0 +1,141 @@
+"""Failover across a 3-member etcd cluster, and TLS with client certificates made here
+with openssl (a client without a certificate is refused)."""
+import subprocess
+import threading
+import time
+
+import pytest
+
+from libcalico_py import model
+from libcalico_py.datastore.config import DatastoreConfig
+from libcalico_py.datastore.etcd import EtcdDatastore
+from libcalico_py.datastore.syncer import Syncer
+from libcalico_py.errors import DatastoreUnavailable, NotFound
+from tests.fixtures.etcd import EtcdServer
+
+RES = "/calico/resources/v3/projectcalico.org/"
+
+
+def pool(name, cidr):
+    return model.make("IPPool", name, spec={"cidr": cidr})
+
+
+def test_killing_the_member_in_use_does_not_fail_reads_or_writes(etcd_cluster):
+    endpoints = [m.endpoint for m in etcd_cluster]
+    ds = EtcdDatastore(DatastoreConfig(endpoints))
+    try:
+        created = ds.create(pool("before", "10.65.0.0/16"))
+        assert ds.get("IPPool", "before") == created  # connected to the first endpoint
+        etcd_cluster[0].kill()
+        assert ds.get("IPPool", "before") == created
+        after = ds.create(pool("after", "10.66.0.0/16"))
+        assert ds.get("IPPool", "after") == after
+        changed = after.copy()
+        changed.spec.disabled = True
+        ds.update(changed)
+        assert sorted(r.metadata.name for r in ds.list("IPPool")[0]) == ["after", "before"]
+    finally:
+        ds.close()
+
+
+def test_syncer_follows_failover_without_loss(etcd_cluster):
+    endpoints = [m.endpoint for m in etcd_cluster]
+    ds = EtcdDatastore(DatastoreConfig(endpoints))
+    writer = EtcdDatastore(DatastoreConfig(endpoints[1:]))
+    seen: list = []
+    statuses: list = []
+    cond = threading.Condition()
+
+    def on_updates(batch):
+        with cond:
+            seen.extend(batch)
+            cond.notify_all()
+
+    def wait_for(n):
+        deadline = time.monotonic() + 20
+        with cond:
+            while len(seen) < n:
+                assert time.monotonic() < deadline, f"got {len(seen)} of {n}; {statuses}"
+                cond.wait(0.2)
+
+    syncer = Syncer(ds, [RES], on_updates, statuses.append, min_backoff=0.1, max_backoff=0.5)
+    syncer.start()
+    try:
+        for i in range(3):
+            writer.kv.put(f"{RES}ippools/a{i}", b"x")
+        wait_for(3)
+        etcd_cluster[0].kill()
+        for i in range(3):
+            writer.kv.put(f"{RES}ippools/b{i}", b"y")
+        wait_for(6)
+        time.sleep(0.3)
+        assert [u.key.rsplit("/", 1)[1] for u in seen] == ["a0", "a1", "a2", "b0", "b1", "b2"]
+        assert statuses.count("resync") == 1
+    finally:
+        syncer.stop()
+        ds.close()
+        writer.close()
+
+
+def _openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def certs(tmp_path):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate, all via openssl."""
+    d = str(tmp_path)
+    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+             "-days", "1", "-subj", "/CN=test-etcd-ca", cwd=d)
+    (tmp_path / "server.ext").write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
+    (tmp_path / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for who, subj in (("server", "/CN=127.0.0.1"), ("client", "/CN=calico-client")):
+        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{who}.key", "-out",
+                 f"{who}.csr", "-subj", subj, cwd=d)
+        _openssl("x509", "-req", "-in", f"{who}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                 "-CAcreateserial", "-out", f"{who}.pem", "-days", "1", "-extfile", f"{who}.ext",
+                 cwd=d)
+    return {name: str(tmp_path / name) for name in
+            ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+@pytest.fixture
+def tls_etcd(certs, request):
+    server = EtcdServer(scheme="https", extra_args=[
+        "--cert-file", certs["server.pem"], "--key-file", certs["server.key"],
+        "--trusted-ca-file", certs["ca.pem"], "--client-cert-auth"])
+    server.start()
+    request.node._etcd_servers = [server]
+    yield server
+    server.cleanup()
+
+
+def test_tls_with_client_certificate_works(tls_etcd, certs):
+    cfg = DatastoreConfig.from_env({
+        "ETCD_ENDPOINTS": tls_etcd.endpoint, "ETCD_CA_CERT_FILE": certs["ca.pem"],
+        "ETCD_CERT_FILE": certs["client.pem"], "ETCD_KEY_FILE": certs["client.key"]})
+    with EtcdDatastore(cfg) as ds:
+        created = ds.create(pool("tls", "10.65.0.0/16"))
+        assert ds.get("IPPool", "tls") == created
+        ds.delete("IPPool", "tls")
+        with pytest.raises(NotFound):
+            ds.get("IPPool", "tls")
+
+
+def test_tls_client_without_certificate_is_refused(tls_etcd, certs):
+    cfg = DatastoreConfig.from_env({"ETCD_ENDPOINTS": tls_etcd.endpoint,
+                                    "ETCD_CA_CERT_FILE": certs["ca.pem"]})
+    with EtcdDatastore(cfg) as ds:
+        start = time.monotonic()
+        with pytest.raises(DatastoreUnavailable) as e:
+            ds.get("IPPool", "tls")
+        assert time.monotonic() - start < 8
+        assert tls_etcd.endpoint in str(e.value)
+
+
+def test_plain_http_client_against_tls_endpoint_is_refused(tls_etcd):
+    plain = tls_etcd.endpoint.replace("https://", "http://")
+    with EtcdDatastore(DatastoreConfig([plain])) as ds:
+        with pytest.raises(DatastoreUnavailable):
+            ds.kv.get("/calico/x")
