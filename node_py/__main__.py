@@ -12,7 +12,6 @@ BIRD (its control socket) answer, as `calico-node -felix-ready -bird-ready` does
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import subprocess
