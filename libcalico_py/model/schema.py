@@ -182,7 +182,7 @@ class F:
     check: Check | None = None
     attr: str = ""
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         return self.attr or snake(self.json)
 
@@ -202,10 +202,10 @@ class Struct:
     _by_attr: ClassVar[dict[str, F]]
 
     def __init__(self, **values: Any):
-        names = {f.name for f in self.FIELDS}
-        unknown = set(values) - names
-        if unknown:
-            raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}")
+        if values:
+            unknown = set(values) - {f.name for f in self.FIELDS}
+            if unknown:
+                raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}")
         for f in self.FIELDS:
             setattr(self, f.name, values.get(f.name))
 
