@@ -221,9 +221,6 @@ def build_bird_config(snap: BgpSnapshot, node_name: str, router_id_setting: str 
         for peer in _reverse_peers(ctx, doc, secrets, notes):
             add(peer)
     cfg.peers = peers
-    for fam in cfg.families:
-        if fam.node_ip is None:
-            notes.append(f"IPv{fam.family} disabled on this node.")
     if not peers:
         notes.append("No BGP peers configured for this node")
     return cfg
