@@ -108,6 +108,9 @@ class Table:
     def desired_chain_names(self) -> set[str]:
         return set(self._desired)
 
+    def hook_chain_names(self) -> set[str]:
+        return set(self._hooks)
+
     @property
     def dirty(self) -> bool:
         return self._resync or bool(self._dirty_chains or self._dirty_hooks)
