@@ -24,6 +24,7 @@ cannot be affected by a change (Calico's `LabelRestrictions`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Mapping, Optional
 
 Evaluator = Callable[[Mapping[str, str]], bool]
@@ -279,11 +280,18 @@ def compile_evaluator(node: Node) -> Evaluator:
         return f"c{len(consts) - 1}"
 
     expr = _expr(node, const)
-    params = ", ".join(f"c{i}" for i in range(len(consts)))
+    return _factory(len(consts), expr)(*consts)
+
+
+@lru_cache(maxsize=4096)
+def _factory(n_consts: int, expr: str) -> Callable[..., Evaluator]:
+    """Compile once per selector shape: `a == "x"` and `b == "y"` share the code and
+    differ only in the constants bound to it."""
+    params = ", ".join(f"c{i}" for i in range(n_consts))
     source = f"def factory({params}):\n    return lambda labels: {expr}\n"
     namespace: dict[str, object] = {}
     exec(compile(source, "<selector>", "exec"), {"__builtins__": {}}, namespace)
-    return namespace["factory"](*consts)  # type: ignore[operator]
+    return namespace["factory"]  # type: ignore[return-value]
 
 
 def _expr(node: Node, const: Callable[[object], str]) -> str:
