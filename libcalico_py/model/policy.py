@@ -101,7 +101,7 @@ class _PolicySpecBase(Struct):
             self.tier = DEFAULT_TIER
         if not self.types:
             self.types = default_types(self.ingress, self.egress)
-        meta.labels.setdefault(TIER_LABEL, self.tier)
+        meta.labels[TIER_LABEL] = self.tier
 
 
 _COMMON = (

@@ -198,8 +198,12 @@ class Struct:
     names of the fields, None when absent."""
 
     FIELDS: ClassVar[tuple[F, ...]] = ()
-    # Filled lazily per class: attribute name -> field.
-    _by_attr: ClassVar[dict[str, F]]
+    # JSON name -> field, computed once per class.
+    _by_json: ClassVar[dict[str, F]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._by_json = {f.json: f for f in cls.FIELDS}
 
     def __init__(self, **values: Any):
         if values:
@@ -216,7 +220,7 @@ class Struct:
         if not isinstance(data, dict):
             errs.append(FieldError(path or "(document)", "expected an object", data))
             return None
-        by_json = {f.json: f for f in cls.FIELDS}
+        by_json = cls._by_json
         obj = cls()
         for key, value in data.items():
             f = by_json.get(key)
@@ -267,6 +271,4 @@ def _zero_of(t: Type) -> Any:
         return 0
     if isinstance(t, Bool):
         return False
-    if isinstance(t, ListOf):
-        return None
     return None

@@ -22,6 +22,11 @@ def validate_ippool(errs: Collector, res) -> None:
             net = parse_network(spec.cidr, strict=True)
         except ValueError as exc:
             errs.add("spec.cidr", str(exc), spec.cidr)
+            try:
+                # Not strictly masked still tells the family and prefix for the checks below.
+                net = parse_network(spec.cidr)
+            except ValueError:
+                net = None
     if net is not None:
         link_local = LINK_LOCAL_V4 if net.version == 4 else LINK_LOCAL_V6
         if net.overlaps(link_local):

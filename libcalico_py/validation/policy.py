@@ -66,6 +66,8 @@ def _check_ports(errs: Collector, path: str, ports: list | None, protocol):
 
 def validate_entity(errs: Collector, path: str, ent, protocol, versions: list,
                     services_allowed: bool) -> None:
+    if ent is None:
+        return
     _check_nets(errs, f"{path}.nets", ent.nets, versions, negated=False)
     _check_nets(errs, f"{path}.notNets", ent.not_nets, versions, negated=True)
     check_selector(errs, f"{path}.selector", ent.selector)
@@ -130,7 +132,8 @@ def validate_rule(errs: Collector, path: str, rule, direction: str) -> None:
                     services_allowed=direction == "ingress")
     validate_entity(errs, f"{path}.destination", rule.destination, proto, versions,
                     services_allowed=direction == "egress")
-    if rule.destination.services is not None and rule.destination.ports:
+    if rule.destination is not None and rule.destination.services is not None \
+            and rule.destination.ports:
         errs.add(f"{path}.destination.ports", "ports cannot be combined with destination "
                                               "services")
     seen = {v for _, v, _ in versions}

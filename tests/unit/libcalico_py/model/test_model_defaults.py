@@ -97,3 +97,22 @@ def test_k8s_policy_kept_in_kubernetes_form():
 def test_defaulting_is_idempotent():
     res = model.make("IPPool", "p", spec={"cidr": "10.0.0.0/16"})
     assert model.load(res.to_dict()).to_dict() == res.to_dict()
+
+
+def test_tier_label_follows_tier():
+    res = model.load({"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
+                      "metadata": {"name": "security.p",
+                                   "labels": {"projectcalico.org/tier": "stale"}},
+                      "spec": {"tier": "security"}})
+    assert res.metadata.labels["projectcalico.org/tier"] == "security"
+
+
+def test_parse_fills_no_defaults_and_validate_reports_later_changes():
+    doc = {"apiVersion": "projectcalico.org/v3", "kind": "IPPool", "metadata": {"name": "p"},
+           "spec": {"cidr": "10.0.0.0/16"}}
+    raw = model.parse(doc)
+    assert raw.spec.block_size is None and raw.to_dict()["spec"] == {"cidr": "10.0.0.0/16"}
+    loaded = model.load(doc)
+    assert model.validate(loaded) == []
+    loaded.spec.block_size = 40
+    assert [e.path for e in model.validate(loaded)] == ["spec.blockSize"]
