@@ -173,11 +173,16 @@ class RulesConfig:
     @classmethod
     def from_felix_config(cls, config: dict | None) -> "RulesConfig":
         """Build from Felix parameters. Keys may be Felix's env-style names
-        ("DefaultEndpointToHostAction") or FelixConfiguration's camelCase
-        ("defaultEndpointToHostAction"), case-insensitive; values are strings as
+        ("DefaultEndpointToHostAction", "FELIX_DEFAULTENDPOINTTOHOSTACTION") or
+        FelixConfiguration's camelCase ("defaultEndpointToHostAction"), case-insensitive; values are strings as
         ConfigUpdate carries them (lists from a spec are accepted too). Unknown
         keys are ignored; a bad value raises RulesConfigError naming the key."""
-        raw = {str(k).lower().replace("_", ""): (k, v) for k, v in (config or {}).items() if v is not None}
+        raw = {}
+        for k, v in (config or {}).items():
+            if v is None:
+                continue
+            norm = str(k).lower().replace("_", "")
+            raw[norm[len("felix"):] if norm.startswith("felix") else norm] = (k, v)
         kw: dict = {}
 
         def get(name: str):
