@@ -30,6 +30,9 @@ def validate_metadata(errs: Collector, kind: str, namespaced: bool, meta) -> Non
         errs.check("metadata.name", check(meta.name), meta.name)
     if namespaced and meta.namespace:
         errs.check("metadata.namespace", names.namespace(meta.namespace), meta.namespace)
+    elif not namespaced and meta.namespace:
+        errs.add("metadata.namespace", f"namespace is not allowed: {kind} is cluster-scoped",
+                 meta.namespace)
     validate_labels(errs, "metadata.labels", meta.labels)
     size = sum(len(k) + len(v or "") for k, v in meta.annotations.items())
     if size > MAX_ANNOTATIONS_BYTES:

@@ -361,3 +361,11 @@ def test_invalid_input_names_the_field(doc, path, fragment):
     assert matches, f"no error at {path}: {[str(e) for e in info.value.errors]}"
     assert any(fragment in e.reason for e in matches), [str(e) for e in matches]
     assert path in str(info.value)
+
+
+def test_namespace_refused_on_cluster_scoped_kind():
+    doc = _with(m.GLOBAL_NETWORK_SET, metadata__namespace="default")
+    with pytest.raises(ValidationError) as info:
+        model.load(doc)
+    assert info.value.errors[0].path == "metadata.namespace"
+    assert "cluster-scoped" in info.value.errors[0].reason
