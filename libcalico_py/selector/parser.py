@@ -54,6 +54,25 @@ def validate_selector(text: str) -> str | None:
     return None
 
 
+GLOBAL_ONLY_IN_ENTITY_NAMESPACE_SELECTOR = "global() can only be used in an EntityRule namespaceSelector"
+GLOBAL_NOT_COMBINABLE = "global() cannot be combined with other selectors"
+
+
+def global_selector_error(text: str, *, entity_namespace_selector: bool = False) -> str | None:
+    """Calico's rules for `global()` (validator.go): it is only meaningful in an
+    EntityRule's namespaceSelector, and there it must be the whole selector. Returns
+    the reason, or None if `text` respects them. Raises SelectorError if `text` does
+    not parse (validate it first with `validate_selector`)."""
+    sel = parse(text)
+    if not sel.uses_global:
+        return None
+    if not entity_namespace_selector:
+        return GLOBAL_ONLY_IN_ENTITY_NAMESPACE_SELECTOR
+    if type(sel.root) is not ast.Global:
+        return GLOBAL_NOT_COMBINABLE
+    return None
+
+
 class _Parser:
     __slots__ = ("text", "tokens", "i", "depth")
 

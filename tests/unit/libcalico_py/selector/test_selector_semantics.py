@@ -225,6 +225,13 @@ CASES = [
     ("tier starts with 'front' && version ends with '-canary'",
      {"tier": "frontend", "version": "1.2"}, False),
     ("\thas(a)\t&&\thas(b)\t", {"a": "", "b": ""}, True),
+    # operator words are labels unless they follow a label
+    ('in in {"x"}', {"in": "x"}, True),
+    ('not == "x"', {"not": "x"}, True),
+    ('has == "x"', {"has": "x"}, True),
+    ('all != "x"', {"all": "x"}, False),
+    ('starts starts with "s"', {"starts": "so"}, True),
+    ('a == "x\ny"', {"a": "x\ny"}, True),  # a newline inside quotes is part of the value
 ]
 
 # Invalid selectors (each must raise SelectorError).
@@ -372,3 +379,24 @@ def test_deep_negation_collapses():
 def test_non_string_is_a_type_error():
     with pytest.raises(TypeError):
         parse(None)
+
+
+@pytest.mark.parametrize("text,entity_ns,expected", [
+    ("has(a)", False, None),
+    ("has(a)", True, None),
+    ("", False, None),
+    ("global()", True, None),
+    (" ( global( ) ) ", True, None),
+    ("global()", False, "can only be used in an EntityRule namespaceSelector"),
+    ("has(a) && global()", False, "can only be used"),
+    ("global() || has(a)", True, "cannot be combined"),
+    ("!global()", True, "cannot be combined"),
+    ("a == 'global()'", False, None),  # a value is not a use of global()
+])
+def test_global_selector_rules(text, entity_ns, expected):
+    from libcalico_py.selector import global_selector_error
+    reason = global_selector_error(text, entity_namespace_selector=entity_ns)
+    if expected is None:
+        assert reason is None
+    else:
+        assert expected in reason
