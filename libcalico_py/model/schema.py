@@ -27,10 +27,6 @@ from libcalico_py.errors import FieldError
 
 UNKNOWN_FIELD = "field in document is not recognized or is in the wrong location"
 
-# A field check takes the parsed value and returns None (valid) or the reason.
-Check = Callable[[Any], "str | None"]
-
-
 def join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
@@ -52,9 +48,6 @@ class Type:
 
     def dump(self, value: Any) -> Any:
         return value
-
-    def describe(self) -> str:
-        return type(self).__name__.lower()
 
 
 class Str(Type):
@@ -107,9 +100,8 @@ class Converted(Type):
     """A scalar with its own conversion: `conv(value) -> canonical` raising ValueError
     with the reason (ports, protocols, AS numbers)."""
 
-    def __init__(self, conv: Callable[[Any], Any], out: Callable[[Any], Any] | None = None):
+    def __init__(self, conv: Callable[[Any], Any]):
         self.conv = conv
-        self.out = out
 
     def parse(self, value, path, errs):
         try:
@@ -117,9 +109,6 @@ class Converted(Type):
         except (ValueError, TypeError) as exc:
             errs.append(FieldError(path, str(exc), value))
             return None
-
-    def dump(self, value):
-        return self.out(value) if self.out else value
 
 
 class ListOf(Type):
@@ -132,8 +121,7 @@ class ListOf(Type):
             return None
         out = []
         for i, v in enumerate(value):
-            parsed = self.item.parse(v, f"{path}[{i}]", errs)
-            out.append(parsed)
+            out.append(self.item.parse(v, f"{path}[{i}]", errs))
         return out
 
     def dump(self, value):
@@ -173,13 +161,13 @@ class Obj(Type):
 
 @dataclass(frozen=True)
 class F:
-    """One field of a struct: JSON name, type, Go omit behaviour, optional check."""
+    """One field of a struct: JSON name, type and Go omit behaviour. Checks beyond the
+    type live in `libcalico_py.validation`, which sees whole objects (cross-field rules)."""
 
     json: str
     type: Type
     ptr: bool = False
     always: bool = False
-    check: Check | None = None
     attr: str = ""
 
     @functools.cached_property
@@ -230,13 +218,7 @@ class Struct:
                 continue
             if value is None:
                 continue
-            before = len(errs)
-            parsed = f.type.parse(value, fpath, errs)
-            setattr(obj, f.name, parsed)
-            if f.check is not None and parsed is not None and len(errs) == before:
-                reason = f.check(parsed)
-                if reason:
-                    errs.append(FieldError(fpath, reason, value))
+            setattr(obj, f.name, f.type.parse(value, fpath, errs))
         return obj
 
     def to_dict(self) -> dict:
