@@ -43,7 +43,9 @@ class _SelectorEntry:
         self.selector = selector
         self.evaluate = selector.evaluator
         restrictions = selector.restrictions
-        self.never = any(r.values is not None and not r.values for r in restrictions.values())
+        # Contradictions such as `a in {}` or `has(a) && !has(a)` match nothing.
+        self.never = any((r.values is not None and not r.values) or (r.present and r.absent)
+                         for r in restrictions.values())
         # key -> pinned values, for keys whose values every match must come from.
         self.pinned: dict[str, frozenset[str]] = {}
         self.unpinned: list[str] = []

@@ -192,7 +192,7 @@ SELECTORS = [
     "a == 'x' && b == 'y'", "a == 'x' || b == 'y'", "!has(a) || a == 'x'", "!(a == 'x' && has(b))",
     "(a == 'x' || a == 'y') && b in {'z'}", "a == 'x' && a == 'y'", "has(a) && !has(b) && c != 'z'",
     "a in {'x', 'y'} && a not in {'y'}", "(a == 'x' || has(b)) && (c == 'y' || d == 'z')",
-    "!(a != 'x')", "a == '' || b == ''",
+    "!(a != 'x')", "a == '' || b == ''", "has(a) && !has(a)", "(has(a) || has(b)) && !has(a)",
 ]
 
 label_sets = st.dictionaries(st.sampled_from(KEYS), st.sampled_from(VALUES), max_size=4)
