@@ -44,7 +44,9 @@ class CNIEnv:
     path: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> "CNIEnv":
+    def from_environ(cls, environ: Mapping[str, str] | None = None,
+                     need_netns: bool = True) -> "CNIEnv":
+        """`need_netns=False` for IPAM plugins, which never enter the pod's namespace."""
         env = os.environ if environ is None else environ
         command = env.get("CNI_COMMAND", "")
         if command not in COMMANDS:
@@ -56,7 +58,7 @@ class CNIEnv:
         if command == "VERSION":
             return e
         e.args = parse_cni_args(env.get("CNI_ARGS", ""))
-        needed = ["CNI_CONTAINERID", "CNI_IFNAME"] + (["CNI_NETNS"] if command in ("ADD", "CHECK") else [])
+        needed = ["CNI_CONTAINERID", "CNI_IFNAME"] + (["CNI_NETNS"] if need_netns and command in ("ADD", "CHECK") else [])
         missing = [n for n in needed if not env.get(n)]
         if missing:
             raise CNIError(INVALID_ENVIRONMENT, f"required environment variable {missing[0]} is not set",

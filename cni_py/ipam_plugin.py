@@ -31,7 +31,7 @@ def main() -> None:
 def run(environ: Mapping[str, str], stdin: bytes) -> int:
     version = None
     try:
-        env = CNIEnv.from_environ(environ)
+        env = CNIEnv.from_environ(environ, need_netns=False)
         if env.command == "VERSION":
             emit(version_answer(stdin))
             return 0
