@@ -39,6 +39,8 @@ from felixpy.rules.defs import RulesConfig
 
 MULTIPORT_SLOTS = 15
 _LOG_SPECIFIER = re.compile(r"%[tknp]")
+# Protocols that exist in only one IP family.
+_FAMILY_ONLY_PROTOCOLS = {4: frozenset({"icmp", "1"}), 6: frozenset({"icmpv6", "ipv6-icmp", "58"})}
 
 
 class RuleRenderError(ValueError):
@@ -157,6 +159,9 @@ class PolicyRenderer:
         """The iptables rules for one Calico rule, or [] if it does not apply to this family."""
         if prule.ip_version is not None and prule.ip_version != self.ip_version:
             return []
+        other_family = 6 if self.ip_version == 4 else 4
+        if prule.protocol is not None and _proto(prule.protocol) in _FAMILY_ONLY_PROTOCOLS[other_family]:
+            return []   # ICMP in an IPv6 table (or ICMPv6 in IPv4) can never match
         nets = {}
         for field_name, negated in (("src_nets", False), ("not_src_nets", True),
                                     ("dst_nets", False), ("not_dst_nets", True)):

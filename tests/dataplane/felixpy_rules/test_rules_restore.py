@@ -4,7 +4,8 @@ Each test makes a throwaway namespace, creates the IP sets the rules reference (
 `ipset create` inside the namespace), then feeds complete tables — the static chains,
 hooks, policy, profile, endpoint, dispatch and NAT chains, each rule carrying the
 `cali:<hash>` comment as the driver writes it — to `iptables-nft-restore` and
-`iptables-legacy-restore`, and checks that iptables-save lists every chain and hash.
+`iptables-legacy-restore` (and the ip6tables pair for an IPv6 renderer), and checks
+that iptables-save lists every chain and hash.
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ POLICIES = {
         ParsedRule(action="allow", src_nets=("10.1.0.0/16", "10.2.0.0/16"), not_src_nets=("10.1.1.0/24",),
                    protocol="udp", not_dst_ports=("53", "5353:5360"), src_ports=("1000:2000",)),
         ParsedRule(action="allow", ip_version=6, protocol="tcp"),
+        ParsedRule(action="allow", protocol="icmpv6", icmp_type=128, icmp_code=0,
+                   src_nets=("fd00::/8", "fd01::/16"), not_dst_nets=("fd00:1::/64",)),
     )),
     DENY: PolicyRules(inbound_rules=(ParsedRule(action="deny", protocol="tcp", dst_ports=("22",)),)),
 }
@@ -76,24 +79,28 @@ def _tables(renderer: RuleRenderer) -> dict[str, tuple[list, dict, dict]]:
     return tables
 
 
-def _create_ipsets(netns, ns: str) -> None:
+def _create_ipsets(netns, ns: str, ip_version: int) -> None:
+    family = "inet" if ip_version == 4 else "inet6"
     for set_id, set_type in ((SELECTOR_SET, "hash:net"), (OTHER_SET, "hash:net"),
                              (NAMED_PORT_SET, "hash:ip,port"), (names.MASQ_IPSET_ID, "hash:net"),
                              (names.ALL_POOLS_IPSET_ID, "hash:net")):
-        netns.run(ns, "ipset", "create", names.ipset_name(set_id, 4), set_type, "family", "inet")
+        netns.run(ns, "ipset", "create", names.ipset_name(set_id, ip_version), set_type, "family", family)
 
 
+@pytest.mark.parametrize("ip_version", [4, 6])
 @pytest.mark.parametrize("backend", ["nft", "legacy"])
-def test_rendered_tables_restore(netns, backend):
+def test_rendered_tables_restore(netns, backend, ip_version):
     ns = netns("rules-restore")
-    _create_ipsets(netns, ns)
-    renderer = RuleRenderer(RulesConfig(nat_port_range="32768:65535", filter_deny_action="REJECT"))
+    _create_ipsets(netns, ns, ip_version)
+    renderer = RuleRenderer(RulesConfig(nat_port_range="32768:65535", filter_deny_action="REJECT",
+                                        ipv6=(ip_version == 6)))
+    tool = "iptables" if ip_version == 4 else "ip6tables"
     for table, (chains, inserts, appends) in _tables(renderer).items():
         payload = restore_payload(table, chains, inserts, appends)
-        result = netns.run(ns, f"iptables-{backend}-restore", "--noflush", input=payload, check=False)
-        assert result.returncode == 0, f"{table} rejected by {backend}:\n{result.stderr}\n{payload}"
+        result = netns.run(ns, f"{tool}-{backend}-restore", "--noflush", input=payload, check=False)
+        assert result.returncode == 0, f"{table} rejected by {tool}-{backend}:\n{result.stderr}\n{payload}"
 
-        saved = netns.run(ns, f"iptables-{backend}-save", "-t", table).stdout
+        saved = netns.run(ns, f"{tool}-{backend}-save", "-t", table).stdout
         for chain in chains:
             assert re.search(rf"^:{re.escape(chain.name)} ", saved, re.M), f"{chain.name} missing"
             for ident in rule_hashes(chain.name, chain.rules):

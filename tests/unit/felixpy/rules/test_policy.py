@@ -153,10 +153,13 @@ def test_ipv6_rendering():
     r = RuleRenderer(RulesConfig(ipv6=True))
     chain = r.policy_chains(PID, PolicyRules(inbound_rules=(
         ParsedRule(action="allow", protocol="icmpv6", icmp_type=128, icmp_code=0, src_ipset_ids=("s:x",)),
-        ParsedRule(action="allow", ip_version=4)),))[0]
+        ParsedRule(action="allow", ip_version=4),
+        ParsedRule(action="allow", protocol="icmp", icmp_type=8)),))[0]   # ICMPv4 cannot match in v6
     assert "-m icmp6 --icmpv6-type 128/0" in chain.rules[0].match
     assert "cali60s:x" in chain.rules[0].match
     assert len(chain.rules) == 1
+    v4 = _inbound(ParsedRule(action="allow", protocol="icmpv6", icmp_type=128))
+    assert v4.rules[0].match == ""
 
 
 # ------------------------------------------------------------ semantics (property tests)
