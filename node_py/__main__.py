@@ -51,11 +51,16 @@ def _children(s: NodeSettings) -> list:
 
 
 def _render_bird_once(s: NodeSettings) -> None:
-    """BIRD needs a config before it can start: render one synchronously first."""
+    """BIRD needs a config before it can start: render one synchronously first. The
+    reload step of that render fails while BIRD is not running yet, which is expected;
+    what matters is that a validated bird.cfg now exists."""
     from node_py.supervisor import bin_path
-    subprocess.run([bin_path("confdpy"), "--onetime", "--node", s.nodename, "--etcd-endpoints",
-                    s.etcd_endpoints, "--confdir", s.confd_dir, "--bird-socket", s.bird_socket],
-                   check=True, env=dict(os.environ, NODENAME=s.nodename, ETCD_ENDPOINTS=s.etcd_endpoints))
+    p = subprocess.run([bin_path("confdpy"), "--onetime", "--node", s.nodename, "--etcd-endpoints",
+                        s.etcd_endpoints, "--confdir", s.confd_dir, "--bird-socket", s.bird_socket],
+                       env=dict(os.environ, NODENAME=s.nodename, ETCD_ENDPOINTS=s.etcd_endpoints),
+                       capture_output=True, text=True)
+    if not os.path.exists(os.path.join(s.confd_dir, "bird.cfg")):
+        raise RuntimeError(f"confdpy could not render a BIRD configuration: {(p.stderr or p.stdout).strip()}")
 
 
 def check(s: NodeSettings, what: str) -> int:
@@ -107,7 +112,11 @@ def main(argv=None) -> int:
         return 0
     os.makedirs(s.run_dir, exist_ok=True)
     if s.networking_backend == "bird":
-        _render_bird_once(s)
+        try:
+            _render_bird_once(s)
+        except RuntimeError as e:
+            logging.getLogger("calico-node-py").error("%s", e)
+            return 1
     from node_py.supervisor import Supervisor
     return Supervisor(_children(s), os.path.join(s.run_dir, "node-status.json")).run()
 
