@@ -18,7 +18,7 @@ from libcalico_py.selector import ast
 
 
 def make_unique_id(prefix: str, content: str) -> str:
-    digest = hashlib.sha224(f"{prefix}:{content}".encode()).digest()
+    digest = hashlib.sha224(f"{prefix}:{content}".encode("utf-8", "surrogatepass")).digest()
     return prefix + ":" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
