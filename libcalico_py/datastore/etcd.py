@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # Give up early when no endpoint has answered at all (refused, unroutable, TLS rejected).
 _UNREACHABLE_GRACE = 3.0
+_UNREACHABLE_MARKERS = ("failed to connect", "Connection refused", "DNS resolution failed",
+                        "handshake", "No route to host", "Network is unreachable")
 _PAGE_SIZE = 2000
 _GRPC_OPTIONS = [
     ("grpc.max_receive_message_length", 256 * 1024 * 1024),
@@ -193,14 +195,15 @@ class _Connection:
 
     def failed(self, session: _Session | None) -> None:
         """The endpoint of `session` misbehaved: close it and move to the next endpoint
-        (unless another thread already did)."""
+        (unless another thread already did). `None`: opening a session failed."""
         with self._lock:
-            if self._session is not None and (session is None
-                                              or self._session.generation == session.generation):
+            if session is None:
+                if self._session is None:
+                    self._index = (self._index + 1) % len(self.endpoints)
+                return
+            if self._session is not None and self._session.generation == session.generation:
                 self._session.channel.close()
                 self._session = None
-                self._index = (self._index + 1) % len(self.endpoints)
-            elif session is None:
                 self._index = (self._index + 1) % len(self.endpoints)
 
     def close(self) -> None:
@@ -216,6 +219,14 @@ class _Connection:
         sc = self._grpc.StatusCode
         return (code in (sc.UNAVAILABLE, sc.DEADLINE_EXCEEDED)
                 or "leader changed" in details or "no leader" in details)
+
+    def is_unreachable(self, err: Any) -> bool:
+        """No connection was made at all (refused, no route, name or TLS failure), as
+        opposed to a member that answered but could not serve (election, timeout)."""
+        details = err.details() or ""
+        return (err.code() == self._grpc.StatusCode.UNAVAILABLE
+                and not details.startswith("etcdserver:")
+                and any(p in details for p in _UNREACHABLE_MARKERS))
 
     def translate(self, err: Any) -> CalicoError:
         details = err.details() or str(err.code())
@@ -249,7 +260,7 @@ class _Connection:
                 if not self.is_retryable(err):
                     raise self.translate(err) from None
                 details = err.details() or err.code().name
-                answered = answered or details.startswith("etcdserver:")
+                answered = answered or not self.is_unreachable(err)
                 endpoint = session.endpoint if session else self.endpoints[self._index]
                 causes[endpoint] = details
                 log.debug("etcd request failed on %s (%s); trying next endpoint", endpoint, details)
