@@ -162,6 +162,19 @@ def case_static_configured(_: RuleRenderer) -> str:
             + _table("nat", r.nat_outgoing_chains()))
 
 
+def case_ipv6(_: RuleRenderer) -> str:
+    r = RuleRenderer(RulesConfig(ipv6=True))
+    pid = PolicyID("np", "prod", "dual-stack")
+    rules = PolicyRules(inbound_rules=(
+        ParsedRule(action="allow", protocol="icmpv6", icmp_type=128, icmp_code=0),
+        ParsedRule(action="allow", protocol="icmp", icmp_type=8),                 # v4-only: skipped
+        ParsedRule(action="allow", protocol="tcp", src_nets=("10.0.0.0/8", "fd00::/8"), dst_ports=("80",)),
+        ParsedRule(action="deny", ip_version=6, src_ipset_ids=(MONITORING,), not_src_nets=("fd00:1::/64",)),
+    ))
+    return _table("filter", r.static_chains("filter")[:2] + r.policy_chains(pid, rules)) \
+        + _table("nat", r.nat_outgoing_chains())
+
+
 CASES = {name[len("case_"):]: fn for name, fn in sorted(globals().items()) if name.startswith("case_")}
 
 
