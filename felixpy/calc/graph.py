@@ -1,4 +1,4 @@
-"""The calculation graph: datastore updates in, dataplane messages out. Pure: no I/O,
+r"""The calculation graph: datastore updates in, dataplane messages out. Pure: no I/O,
 no threads, no clocks; the same inputs in any order give the same final view.
 
     Update(key, value, revision)
@@ -225,10 +225,10 @@ class CalcGraph:
             pid = PolicyID("gnp", "", u.name)
         record = None
         if u.resource is not None:
-            resource = u.resource
+            doc = u.doc
             if u.kind == "KubernetesNetworkPolicy":
-                resource = k8s_policy_to_calico(resource)
-            record = policy_record(u.kind, u.namespace, u.name, resource.to_dict())
+                doc = k8s_policy_to_calico(u.resource).to_dict()
+            record = policy_record(u.kind, u.namespace, u.name, doc)
         self._resolver.update_policy(pid, record)
 
     # ---------------------------------------------------------------- pools, config

@@ -1,8 +1,10 @@
 """The graph's own view of each resource: small immutable records built once per update.
 
-Validated `Resource`s are read through their documented Calico JSON form
-(`resource.to_dict()`, camelCase) so the graph does not depend on the model's Python
-attribute names. Each record keeps only what the calculation needs; the rest of the
+Records are built from the documented Calico JSON form (camelCase) of a value the
+validation filter has accepted, so the graph does not depend on the model's Python
+attribute names. We read the stored document itself rather than `to_dict()` of the
+parsed resource (re-serialising costs as much as parsing); the only default that matters
+here, a policy's `types`, is filled with the model's own `default_types`. Each record keeps only what the calculation needs; the rest of the
 resource is dropped right away to keep a 10,000-endpoint snapshot small.
 
 Calico's pre-processing that Felix gets from its update processors happens here:
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from libcalico_py.model.policy import default_types
 from libcalico_py.selector import Selector
 
 from felixpy.calc.messages import PolicyID, WorkloadEndpointID
@@ -127,13 +130,13 @@ def network_set_record(kind: str, namespace: str | None, name: str, doc: dict) -
 
 def policy_record(kind: str, namespace: str | None, name: str, doc: dict) -> PolicyRecord:
     spec = doc.get("spec") or {}
-    types = spec.get("types") or ()
+    types = spec.get("types") or default_types(spec.get("ingress"), spec.get("egress"))
     order = spec.get("order")
     meta = PolicyMeta(
         tier=spec.get("tier") or DEFAULT_TIER,
         order=math.inf if order is None else float(order),
-        ingress=not types or "Ingress" in types,
-        egress=not types or "Egress" in types,
+        ingress="Ingress" in types,
+        egress="Egress" in types,
     )
     return PolicyRecord(
         policy_id=PolicyID(POLICY_KINDS[kind], namespace or "", name),
