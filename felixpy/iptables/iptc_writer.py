@@ -71,6 +71,8 @@ def rule_from_spec(spec: str, iptc_mod):
             i = j
             continue
         raise ValueError(f"cannot parse {tok!r} in rule {spec!r}")
+    if rule.target is None or not rule.target.name:
+        rule.create_target("")     # no -j: iptables' "continue" (a rule that only counts/comments)
     return rule
 
 
