@@ -80,7 +80,7 @@ class EndpointRenderer:
         if not policies:
             return []   # an endpoint is only "in" a tier for directions it has policies for
         cfg = self.config
-        rules = [Rule("", m.clear_mark(cfg.mark_pass), f"Start of tier {tier.name}")]
+        rules = [Rule("", m.clear_mark(cfg.mark_pass), m.comment_text(f"Start of tier {tier.name}"))]
         for policy_id in policies:
             rules.append(Rule(m.Match().mark_clear(cfg.mark_pass).render(),
                               m.jump(names.policy_chain_name(policy_prefix, policy_id))))
@@ -88,5 +88,6 @@ class EndpointRenderer:
                               "Return if policy accepted"))
         if (tier.default_action or "Deny").lower() == "deny":
             rules.append(Rule(m.Match().mark_clear(cfg.mark_pass).render(), deny,
-                              f"End of tier {tier.name}. {self._deny_word()} if no policies passed packet"))
+                              m.comment_text(f"End of tier {tier.name}. {self._deny_word()} if no policies "
+                                             "passed packet")))
         return rules

@@ -150,7 +150,7 @@ class PolicyRenderer:
         if not rules:
             rules.append(Rule())
         first = rules[0]
-        rules[0] = Rule(first.match, first.action, chain_comment)
+        rules[0] = Rule(first.match, first.action, m.comment_text(chain_comment))
         return tuple(rules)
 
     # ------------------------------------------------------------ one rule
