@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import threading
 import time
@@ -129,6 +130,10 @@ class _Session:
 
 class _Connection:
     def __init__(self, config: DatastoreConfig):
+        # gRPC's C core logs connection failures straight to stderr, which would garble
+        # calicoctl output and CNI results; errors reach users as DatastoreUnavailable.
+        # An explicit GRPC_VERBOSITY from the environment wins.
+        os.environ.setdefault("GRPC_VERBOSITY", "NONE")
         import grpc
         from etcd3 import etcdrpc
 
@@ -220,6 +225,18 @@ class _Connection:
         return (code in (sc.UNAVAILABLE, sc.DEADLINE_EXCEEDED)
                 or "leader changed" in details or "no leader" in details)
 
+    def _describe(self, causes: dict[str, str]) -> str:
+        text = "; ".join(f"{ep}: {d}" for ep, d in causes.items())
+        tls_failed = any(urlsplit(ep).scheme == "https" and ("TSI_" in d or "andshake" in d)
+                         for ep, d in causes.items())
+        if tls_failed and "CERTIFICATE_VERIFY_FAILED" in text:
+            text += (" (etcd's server certificate is not trusted; set ETCD_CA_CERT_FILE to the "
+                     "CA that signed it)")
+        elif tls_failed and self.config.cert_file is None and self.config.cert is None:
+            text += (" (TLS handshake failed; if etcd requires client certificates, set "
+                     "ETCD_CERT_FILE and ETCD_KEY_FILE)")
+        return text
+
     def is_unreachable(self, err: Any) -> bool:
         """No connection was made at all (refused, no route, name or TLS failure), as
         opposed to a member that answered but could not serve (election, timeout)."""
@@ -268,8 +285,7 @@ class _Connection:
             attempts += 1
             now = time.monotonic()
             if now >= deadline or (not answered and now >= unreachable_deadline):
-                raise DatastoreUnavailable(
-                    self.endpoints, "; ".join(f"{ep}: {d}" for ep, d in causes.items()))
+                raise DatastoreUnavailable(self.endpoints, self._describe(causes))
             if attempts % len(self.endpoints) == 0:
                 time.sleep(min(backoff, max(0.0, deadline - now)))
                 backoff = min(backoff * 2, 0.5)

@@ -241,3 +241,32 @@ def test_unreachable_endpoint_is_datastore_unavailable_naming_it():
     assert endpoint in str(e.value)
     assert elapsed < 6, f"took {elapsed:.1f}s"
     store.close()
+
+
+def test_username_password_authentication(request):
+    import subprocess
+
+    from libcalico_py.datastore.etcd import DatastoreError
+    from tests.fixtures.etcd import EtcdServer
+
+    server = EtcdServer().start()
+    request.node._etcd_servers = [server]
+    try:
+        for args in (["user", "add", "root:s3cret"], ["user", "grant-role", "root", "root"],
+                     ["auth", "enable"]):
+            subprocess.run(["etcdctl", "--endpoints", server.endpoint, *args], check=True,
+                           capture_output=True)
+        cfg = DatastoreConfig.from_env({"ETCD_ENDPOINTS": server.endpoint,
+                                        "ETCD_USERNAME": "root", "ETCD_PASSWORD": "s3cret"})
+        with EtcdDatastore(cfg) as ds:
+            assert ds.create(pool()).metadata.name == "pool1"
+            assert ds.get("IPPool", "pool1").metadata.name == "pool1"
+        with EtcdDatastore(DatastoreConfig([server.endpoint], username="root",
+                                           password="wrong")) as ds:
+            with pytest.raises(DatastoreError, match="authentication failed"):
+                ds.get("IPPool", "pool1")
+        with EtcdDatastore(DatastoreConfig([server.endpoint])) as ds:
+            with pytest.raises(DatastoreError, match="user name is empty"):
+                ds.get("IPPool", "pool1")
+    finally:
+        server.cleanup()

@@ -132,6 +132,7 @@ def test_tls_client_without_certificate_is_refused(tls_etcd, certs):
             ds.get("IPPool", "tls")
         assert time.monotonic() - start < 8
         assert tls_etcd.endpoint in str(e.value)
+        assert "ETCD_CERT_FILE" in str(e.value)  # the hint for the missing client cert
 
 
 def test_plain_http_client_against_tls_endpoint_is_refused(tls_etcd):
