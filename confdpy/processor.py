@@ -177,7 +177,17 @@ def _merged_config(snap: BgpSnapshot, node_name: str) -> dict:
 
 def build_bird_config(snap: BgpSnapshot, node_name: str, router_id_setting: str | None = None,
                       secrets: SecretResolver | None = None) -> BirdConfig:
-    """The BIRD model for `node_name`; raises ProcessorError when the node cannot run BGP."""
+    """The BIRD model for `node_name`; raises ProcessorError when the node cannot run BGP
+    or the data cannot be turned into a configuration (never a bare ValueError)."""
+    try:
+        return _build(snap, node_name, router_id_setting, secrets)
+    except (ValueError, KeyError, TypeError) as e:
+        raise ProcessorError(f"cannot build the BGP configuration of node {node_name!r}: "
+                             f"{type(e).__name__}: {e}") from e
+
+
+def _build(snap: BgpSnapshot, node_name: str, router_id_setting: str | None,
+           secrets: SecretResolver | None) -> BirdConfig:
     ctx = _Ctx(snap, node_name)
     secrets = secrets or (lambda _name, _key: None)
     notes: list[str] = []

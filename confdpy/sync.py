@@ -21,7 +21,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import birdconf
 from libcalico_py.birdctl import BirdClient, BirdError
@@ -46,6 +47,7 @@ class ReloadFailed(SyncError):
 class SyncResult:
     changed: tuple[str, ...]     # files replaced in CONFDIR
     reloaded: bool               # BIRD acknowledged `configure`
+    timings: dict = field(default_factory=dict, compare=False)  # step -> seconds
 
 
 class ConfigWriter:
@@ -70,30 +72,41 @@ class ConfigWriter:
             return None
 
     def sync(self, files: dict[str, str]) -> SyncResult:
+        t0 = time.perf_counter()
+        timings: dict[str, float] = {}
         os.makedirs(self.confdir, exist_ok=True)
         old = {name: self.current(name) for name in files}
         changed = tuple(name for name in files if old[name] != files[name])
+        timings["compare"] = time.perf_counter() - t0
         if not changed:
             if self.reload_pending:
                 self._reload(old_files=None)
-                return SyncResult((), True)
-            return SyncResult((), False)
+                return SyncResult((), True, timings)
+            return SyncResult((), False, timings)
         stage = tempfile.mkdtemp(prefix=".confdpy-stage-", dir=self.confdir)
         try:
+            t = time.perf_counter()
             for name, text in files.items():
                 _write(os.path.join(stage, name), text)
+            timings["stage"] = time.perf_counter() - t
+            t = time.perf_counter()
             self.check(os.path.join(stage, birdconf.ENTRY_FILE))
+            timings["check"] = time.perf_counter() - t
+            t = time.perf_counter()
             for name in files:            # OUTPUTS order: includes first, entry file last
                 if name in changed:
                     os.replace(os.path.join(stage, name), os.path.join(self.confdir, name))
+            timings["swap"] = time.perf_counter() - t
         finally:
             shutil.rmtree(stage, ignore_errors=True)
         log.info("BIRD configuration updated: %s", ", ".join(changed))
         if self.client is None:
-            return SyncResult(changed, False)
+            return SyncResult(changed, False, timings)
         self.reload_pending = True
+        t = time.perf_counter()
         self._reload(old_files={n: old[n] for n in changed})
-        return SyncResult(changed, True)
+        timings["reload"] = time.perf_counter() - t
+        return SyncResult(changed, True, timings)
 
     def check(self, path: str) -> None:
         """`bird -p -c path`: parse only, BIRD's own verdict on the file."""

@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 @dataclass
 class PassResult:
     sync: SyncResult
-    render_seconds: float
-    total_seconds: float
+    render_seconds: float        # model + templates
+    total_seconds: float         # model + templates + compare/stage/check/swap/reload
 
 
 class ConfdPipeline:
@@ -75,8 +75,11 @@ def load_snapshot(ds, node_name: str) -> BgpSnapshot:
 class BgpWatcher:
     """Syncer-fed snapshot plus the render loop; `run()` blocks until `stop()`."""
 
-    def __init__(self, ds, pipeline: ConfdPipeline, retry_interval: float = 2.0):
+    def __init__(self, ds, pipeline: ConfdPipeline, retry_interval: float = 2.0, on_pass=None):
+        """`on_pass(result_or_error)` is called on the main thread after every pass
+        (a PassResult, or the CalicoError that stopped it)."""
         self.ds = ds
+        self.on_pass = on_pass
         self.pipeline = pipeline
         self.node_name = pipeline.node_name
         self.retry_interval = retry_interval
@@ -136,6 +139,7 @@ class BgpWatcher:
                     if not self._in_sync or not (self._dirty or retry):
                         continue
                     self._dirty = False
+                    start = time.perf_counter()
                     try:
                         cfg = build_bird_config(self.snapshot, self.node_name,
                                                 self.pipeline.router_id_setting, self.pipeline.secrets)
@@ -147,7 +151,6 @@ class BgpWatcher:
                     retry_due = time.monotonic() + self.retry_interval
                     continue
                 try:
-                    start = time.perf_counter()
                     files = self.pipeline.renderer.render(cfg)
                     rendered = time.perf_counter()
                     result = self.pipeline.writer.sync(files)
@@ -158,6 +161,8 @@ class BgpWatcher:
                 self.last_result = PassResult(result, rendered - start, time.perf_counter() - start)
                 self.last_error = None
                 self.passes += 1
+                if self.on_pass is not None:
+                    self.on_pass(self.last_result)
                 retry_due = None
                 if result.changed:
                     log.info("rendered in %.1f ms, pass took %.1f ms (changed: %s, reloaded: %s)",
@@ -171,3 +176,5 @@ class BgpWatcher:
         self.last_error = str(error)
         self.passes += 1
         log.error("BIRD configuration not updated, previous one stays in place: %s", error)
+        if self.on_pass is not None:
+            self.on_pass(error)

@@ -188,3 +188,10 @@ def test_parsers():
     assert parse_duration("1m30s") == 90 and parse_duration("2h") == 7200 and parse_duration(5) == 5
     with pytest.raises(ValueError):
         parse_duration("5x")
+
+
+def test_bad_data_is_a_processor_error_not_a_crash():
+    docs = [{"kind": "Node", "metadata": {"name": "n1"}, "spec": {"bgp": {"ipv4Address": "10.0.0.1/24"}}},
+            {"kind": "BGPPeer", "metadata": {"name": "p"}, "spec": {"nodeSelector": "has(", "peerIP": "10.0.0.9", "asNumber": 1}}]
+    with pytest.raises(ProcessorError, match="cannot build the BGP configuration of node 'n1'"):
+        build_bird_config(BgpSnapshot.from_documents(docs), "n1")
