@@ -66,6 +66,10 @@ class DatastoreConfig:
     request_timeout: float = 5.0
     retry_timeout: float = 10.0
 
+    def __post_init__(self) -> None:
+        if isinstance(self.endpoints, str):  # "http://a:2379,http://b:2379"
+            self.endpoints = parse_endpoints(self.endpoints)
+
     # --- sources ------------------------------------------------------------------------
 
     @classmethod

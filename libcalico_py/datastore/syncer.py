@@ -19,7 +19,9 @@ are dropped but still advance the resume revision. Progress notifications advanc
 so a quiet prefix resumes from a recent revision.
 
 Callbacks run on the syncer thread; a slow consumer slows the syncer, it never drops
-events. Status values: "wait-for-ready" (started, nothing listed yet), "resync" (listing),
+events. An exception raised by a callback ends the syncer thread (logged, kept in
+`Syncer.error`): continuing after a half-applied batch would leave the consumer silently
+inconsistent, so its owner should treat a dead syncer as fatal (`is_alive()`). Status values: "wait-for-ready" (started, nothing listed yet), "resync" (listing),
 "in-sync" (listed and watching), "disconnected" (waiting to reconnect).
 """
 from __future__ import annotations
@@ -76,6 +78,7 @@ class Syncer:
         self._revision = 0                  # every event <= this has been delivered
         self._status: str | None = None
         self._name = name
+        self.error: BaseException | None = None
 
     # -- public --
 
@@ -87,6 +90,9 @@ class Syncer:
     @property
     def status(self) -> str | None:
         return self._status
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> "Syncer":
         if self._thread is not None:
@@ -111,6 +117,13 @@ class Syncer:
             self._on_status(status)
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as e:
+            self.error = e
+            log.exception("%s: stopped by an error", self._name)
+
+    def _loop(self) -> None:
         self._set_status(WAIT_FOR_READY)
         need_list = True
         backoff = self._min_backoff

@@ -189,3 +189,16 @@ def test_stop_ends_thread(ds):
     rec.wait(lambda: "in-sync" in rec.statuses)
     s.stop()
     assert not s._thread.is_alive()
+
+
+def test_callback_error_ends_syncer_and_is_kept(ds):
+    def boom(batch):
+        raise RuntimeError("consumer broke")
+
+    statuses = []
+    ds.kv.put(RES + "ippools/p1", b"1")
+    s = Syncer(ds, [RES], boom, statuses.append).start()
+    s._thread.join(10)
+    assert not s.is_alive()
+    assert isinstance(s.error, RuntimeError)
+    s.stop()

@@ -174,3 +174,7 @@ def test_endpoint_target():
     assert endpoint_target("http://127.0.0.1:2379") == "127.0.0.1:2379"
     assert endpoint_target("https://etcd.example") == "etcd.example:2379"
     assert endpoint_target("http://[::1]:32379") == "[::1]:32379"
+
+
+def test_endpoints_given_as_one_string():
+    assert DatastoreConfig("http://a:1, http://b:2").endpoints == ["http://a:1", "http://b:2"]
