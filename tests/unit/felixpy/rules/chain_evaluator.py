@@ -30,6 +30,7 @@ class Packet:
     dst_sets: frozenset = frozenset()
     src_named: frozenset = frozenset()     # named-port set IDs containing (src, proto:sport)
     dst_named: frozenset = frozenset()
+    ct_state: str = "NEW"
     logs: list = field(default_factory=list, compare=False, hash=False)
 
 
@@ -79,6 +80,8 @@ def _match(tokens: list[str], pkt: Packet, mark: int) -> bool:
                 t, _, c = arg.partition("/")
                 hit = (pkt.protocol == "icmp" and pkt.icmp_type == int(t)
                        and (not c or pkt.icmp_code == int(c)))
+            elif module == "conntrack":
+                hit = pkt.ct_state in arg.split(",")
             elif module == "mark":
                 value, _, mask = arg.partition("/")
                 hit = mark & int(mask, 16) == int(value, 16)
@@ -158,3 +161,45 @@ def calico_verdict(rules: tuple[ParsedRule, ...], pkt: Packet) -> str:
         if rule_matches(r, pkt) and r.action != "log":
             return r.action
     return "none"
+
+
+def run_tree(chains: dict[str, Chain], start: str, pkt: Packet, config: RulesConfig) -> str:
+    """Follow jumps and gotos from `start` as netfilter does; "accept" if the start
+    chain is left by RETURN (or falls off) with the accept mark set, "drop" if a DROP
+    or REJECT is hit or the chain returns without it."""
+    mark = 0
+
+    def call(name: str) -> str | None:        # None = returned to the caller
+        nonlocal mark
+        for rule in chains[name].rules:
+            if not _match(shlex.split(rule.match), pkt, mark):
+                continue
+            action = shlex.split(rule.action)
+            if not action:
+                continue
+            verb, target = action[0], action[1]
+            if target == "MARK":
+                value, _, mask = action[3].partition("/")
+                mark = (mark & ~int(mask, 16)) | int(value, 16)
+            elif target == "RETURN":
+                return None
+            elif target in ("DROP", "REJECT"):
+                return "drop"
+            elif target == "ACCEPT":
+                return "accept"
+            elif target == "LOG":
+                pkt.logs.append(action[3])
+            elif verb == "-j":
+                verdict = call(target)
+                if verdict is not None:
+                    return verdict
+            elif verb == "-g":
+                return call(target)
+            else:
+                raise AssertionError(f"unexpected action {rule.action}")
+        return None
+
+    verdict = call(start)
+    if verdict is None:
+        verdict = "accept" if mark & config.mark_accept else "drop"
+    return verdict

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import re
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from felixpy.calc.messages import ParsedRule, PolicyID, PolicyRules, TierInfo, WorkloadEndpoint
 from felixpy.iptables.chain import Chain
 from felixpy.rules import defs
 from felixpy.rules.defs import RulesConfig
 from felixpy.rules.renderer import RuleRenderer
+from tests.unit.felixpy.rules.chain_evaluator import Packet, run_tree
 
 R = RuleRenderer()
 POL = PolicyID("np", "prod", "allow-web")
@@ -113,3 +117,60 @@ def test_every_jump_target_is_rendered_or_documented():
 
 def test_inactive_nat_outgoing_is_empty():
     assert R.nat_outgoing_chains(active=False) == [Chain(defs.CHAIN_NAT_OUTGOING)]
+
+
+# ------------------------------------------------------------ tiers and profiles (property test)
+
+TIER_POLICIES = [PolicyID("np", "ns", f"p{i}") for i in range(4)]
+ACTIONS = ["allow", "deny", "pass", None]          # None: the policy does not match the packet
+
+
+@settings(max_examples=150, deadline=None)
+@given(tiers=st.lists(st.tuples(st.lists(st.sampled_from(TIER_POLICIES), max_size=3, unique=True),
+                                st.sampled_from(["Deny", "Pass"])), max_size=3),
+       profiles=st.lists(st.sampled_from(["pr-allow", "pr-deny", "pr-none", "pr-pass"]), max_size=3),
+       outcome=st.fixed_dictionaries({p: st.sampled_from(ACTIONS) for p in TIER_POLICIES}))
+def test_endpoint_chain_decides_like_calico(tiers, profiles, outcome):
+    """Tier order, Pass skipping the rest of a tier, end-of-tier drop, profile fall-through
+    and the final drop, checked against Calico's decision procedure."""
+    def rules_for(action):
+        return (ParsedRule(action=action),) if action else ()
+
+    chains = {}
+    for pid in TIER_POLICIES:
+        for c in R.policy_chains(pid, PolicyRules(inbound_rules=rules_for(outcome[pid]))):
+            chains[c.name] = c
+    for prof in ("pr-allow", "pr-deny", "pr-none", "pr-pass"):
+        action = prof[3:] if prof != "pr-none" else None
+        for c in R.profile_chains(prof, PolicyRules(inbound_rules=rules_for(action))):
+            chains[c.name] = c
+    ep = WorkloadEndpoint(name="cali1", profile_ids=tuple(profiles),
+                          tiers=tuple(TierInfo(f"t{i}", tuple(pols), (), default) for i, (pols, default) in
+                                      enumerate(tiers)))
+    for c in R.endpoint_chains(ep):
+        chains[c.name] = c
+
+    def expected() -> str:
+        for pols, default in tiers:
+            if not pols:
+                continue
+            for pid in pols:
+                if outcome[pid] == "allow":
+                    return "accept"
+                if outcome[pid] == "deny":
+                    return "drop"
+                if outcome[pid] == "pass":
+                    break
+            else:
+                if default == "Deny":
+                    return "drop"
+        for prof in profiles:
+            if prof == "pr-allow":
+                return "accept"
+            if prof == "pr-deny":
+                return "drop"
+        return "drop"
+
+    assert run_tree(chains, "cali-tw-cali1", Packet(), RulesConfig()) == expected()
+    assert run_tree(chains, "cali-tw-cali1", Packet(ct_state="ESTABLISHED"), RulesConfig()) == "accept"
+    assert run_tree(chains, "cali-tw-cali1", Packet(ct_state="INVALID"), RulesConfig()) == "drop"

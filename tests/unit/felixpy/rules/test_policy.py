@@ -206,7 +206,7 @@ packets = st.builds(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(rules=st.lists(parsed_rules(), min_size=1, max_size=3), pkt=packets)
 def test_rendered_chain_decides_like_calico(rules, pkt):
     chain = _inbound(*rules)
@@ -216,7 +216,7 @@ def test_rendered_chain_decides_like_calico(rules, pkt):
         assert run_chain(chain, pkt, CFG, mark=start_mark) == expected, "\n".join(r.render() for r in chain.rules)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(rule=parsed_rules(), pkt=packets)
 def test_log_rules_log_exactly_when_matching(rule, pkt):
     from tests.unit.felixpy.rules.chain_evaluator import rule_matches
