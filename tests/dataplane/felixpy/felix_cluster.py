@@ -35,13 +35,18 @@ class EtcdCtl:
     def __init__(self, ns: str, endpoint: str):
         self.ns, self.endpoint = ns, endpoint
 
-    def _run(self, *args: str, stdin: str | None = None, check: bool = True) -> str:
-        res = subprocess.run(["ip", "netns", "exec", self.ns, "etcdctl", "--endpoints", self.endpoint,
-                              "--command-timeout=3s", *args], input=stdin, capture_output=True, text=True,
-                             env={**os.environ, "ETCDCTL_API": "3"})
-        if check and res.returncode != 0:
-            raise RuntimeError(f"etcdctl {args[0]} failed: {res.stderr}")
-        return res.stdout
+    def _run(self, *args: str, stdin: str | None = None, check: bool = True, retry_for: float = 10.0) -> str:
+        """etcdctl through `ip netns exec`; retried while a cluster elects a new leader."""
+        deadline = time.monotonic() + retry_for
+        while True:
+            res = subprocess.run(["ip", "netns", "exec", self.ns, "etcdctl", "--endpoints", self.endpoint,
+                                  "--command-timeout=3s", *args], input=stdin, capture_output=True, text=True,
+                                 env={**os.environ, "ETCDCTL_API": "3"})
+            if res.returncode == 0 or not check:
+                return res.stdout
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"etcdctl {args[0]} failed: {res.stderr}")
+            time.sleep(0.2)
 
     def put(self, key: str, value: str) -> None:
         self._run("put", key, stdin=value)
@@ -114,14 +119,22 @@ class Pod:
 
 
 class FelixNode:
-    def __init__(self, factory, hostname: str = "node1", backend: str = "nft", env: dict | None = None):
+    def __init__(self, factory, hostname: str = "node1", backend: str = "nft", env: dict | None = None,
+                 etcd_members: int = 1):
         self.factory, self.hostname, self.backend = factory, hostname, backend
         self.ns = factory("node")
         factory.veth(self.ns, "up0", self.ns, "up1")
         factory.run(self.ns, "ip", "addr", "add", "10.255.0.1/30", "dev", "up0")
         factory.run(self.ns, "ip", "route", "add", "default", "via", "10.255.0.2", "dev", "up0")
-        self.etcd = EtcdServer(netns=self.ns).start()
-        self.etcdctl = EtcdCtl(self.ns, self.etcd.endpoint)
+        self.etcd_members = [EtcdServer(name=f"m{i}", netns=self.ns) for i in range(etcd_members)]
+        cluster = ",".join(f"{m.name}={m.peer_url}" for m in self.etcd_members)
+        for m in self.etcd_members:
+            m.initial_cluster, m.cluster_token = cluster, self.etcd_members[0].cluster_token
+            m.start(wait=False)
+        for m in self.etcd_members:
+            m.wait_healthy()
+        self.etcd = self.etcd_members[0]                       # the agent's first endpoint
+        self.etcdctl = EtcdCtl(self.ns, self.etcd_members[-1].endpoint)
         self.pods: dict[str, Pod] = {}
         self.felix: subprocess.Popen | None = None
         self.logdir = tempfile.mkdtemp(prefix="felixpy-test-")
@@ -135,7 +148,7 @@ class FelixNode:
     def env(self) -> dict:
         be, writer = BACKENDS[self.backend]
         return {**os.environ, "PYTHONUNBUFFERED": "1", "FELIX_DATASTORETYPE": "etcdv3",
-                "FELIX_ETCDENDPOINTS": self.etcd.endpoint, "FELIX_FELIXHOSTNAME": self.hostname,
+                "FELIX_ETCDENDPOINTS": ",".join(m.endpoint for m in self.etcd_members), "FELIX_FELIXHOSTNAME": self.hostname,
                 "FELIX_LOGSEVERITYSCREEN": "DEBUG" if os.environ.get("FELIXPY_TEST_DEBUG") else "INFO",
                 "FELIX_IPTABLESBACKEND": be, "FELIX_IPTABLESWRITER": writer,
                 "FELIX_HEALTHENABLED": "true", "FELIX_HEALTHHOST": "127.0.0.1",
@@ -149,6 +162,12 @@ class FelixNode:
                                         stdout=log, stderr=subprocess.STDOUT)
         log.close()
         return self.felix
+
+    def close(self) -> None:
+        self.kill_felix()
+        for m in self.etcd_members:
+            m.stop()
+            m.cleanup()
 
     def kill_felix(self, sig: int = signal.SIGKILL) -> None:
         if self.felix and self.felix.poll() is None:

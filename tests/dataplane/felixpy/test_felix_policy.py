@@ -40,9 +40,7 @@ def node(request):
     finally:
         node_ref = locals().get("node")
         if node_ref is not None:
-            node_ref.kill_felix()
-            node_ref.etcd.stop()
-            node_ref.etcd.cleanup()
+            node_ref.close()
         factory.cleanup()
 
 
