@@ -34,6 +34,7 @@ leaves a note in the rendered file.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import re
@@ -105,11 +106,23 @@ def split_peer_ip(peer_ip: str) -> tuple[str, int | None]:
     return str(ipaddress.ip_address(peer_ip)), None
 
 
+@functools.lru_cache(maxsize=65536)
 def address_of(cidr_or_ip: str | None) -> str | None:
     """`10.0.0.5/24` -> `10.0.0.5` (Node addresses are stored in CIDR form)."""
     if not cidr_or_ip:
         return None
     return str(ipaddress.ip_interface(cidr_or_ip).ip)
+
+
+@functools.lru_cache(maxsize=65536)
+def _network(cidr: str):
+    return ipaddress.ip_network(cidr, strict=False)
+
+
+@functools.lru_cache(maxsize=65536)
+def _inside(inner: str, outer: str) -> bool:
+    a, b = _network(inner), _network(outer)
+    return a.version == b.version and a.subnet_of(b)
 
 
 def protocol_name(prefix: str, ip: str, port: int | None) -> str:
@@ -146,6 +159,7 @@ class _Ctx:
         self.local_as = parse_as(self.bgp.get("asNumber")) or self.global_as
         self.ips = {4: address_of(self.bgp.get("ipv4Address")), 6: address_of(self.bgp.get("ipv6Address"))}
         self.cluster_id = self.bgp.get("routeReflectorClusterID") or None
+        self._by_ip: dict[str, str] | None = None
         self.listen_port = self.config.get("listenPort") or None
         if self.listen_port == 179:
             self.listen_port = None
@@ -160,11 +174,15 @@ class _Ctx:
         return parse_as(self.node_bgp(name).get("asNumber")) or self.global_as
 
     def node_by_ip(self, ip: str) -> str | None:
-        for name in self.snap.nodes:
-            bgp = self.node_bgp(name)
-            if ip in (address_of(bgp.get("ipv4Address")), address_of(bgp.get("ipv6Address"))):
-                return name
-        return None
+        if self._by_ip is None:
+            self._by_ip = {}
+            for name in sorted(self.snap.nodes, reverse=True):   # first name wins
+                bgp = self.node_bgp(name)
+                for field in ("ipv4Address", "ipv6Address"):
+                    addr = address_of(bgp.get(field))
+                    if addr:
+                        self._by_ip[addr] = name
+        return self._by_ip.get(ip)
 
 
 def _merged_config(snap: BgpSnapshot, node_name: str) -> dict:
@@ -270,7 +288,7 @@ def _fill_routes(ctx: _Ctx, cfg: BirdConfig) -> None:
         cidr = spec.get("cidr")
         if not cidr:
             continue
-        net = ipaddress.ip_network(cidr, strict=False)
+        net = _network(cidr)
         export = not spec.get("disabled") and not spec.get("disableBGPExport")
         if (spec.get("vxlanMode") or "Never") != "Never":
             kernel, reason = "reject", "VXLAN routes are handled by Felix"
@@ -284,10 +302,10 @@ def _fill_routes(ctx: _Ctx, cfg: BirdConfig) -> None:
     for cidr, state in sorted(ctx.snap.affinities.items()):
         if state != "confirmed":
             continue
-        net = ipaddress.ip_network(cidr, strict=False)
+        net = _network(cidr)
         if net.prefixlen == net.max_prefixlen:
             continue
-        containing = [exp for pnet, exp in pools if pnet.version == net.version and net.subnet_of(pnet)]
+        containing = [exp for pnet, exp in pools if _inside(cidr, str(pnet))]
         fam = fams[net.version]
         if containing and all(containing):
             fam.blocks.append(str(net))
