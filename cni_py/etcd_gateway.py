@@ -3,8 +3,8 @@
 Why not the gRPC client (`etcd3`) the rest of the project uses through
 `libcalico_py.datastore`: a CNI plugin is a fresh interpreter per pod, and importing grpc
 plus the etcd protobuf stubs costs about 200 ms, two thirds of the ADD budget. etcd serves
-the same KV API as JSON on its client port, so plain `http.client` does the job in a few
-milliseconds of import time.
+the same KV API as JSON on its client port, so a bare-socket HTTP/1.1 client does the job
+for a few milliseconds of import time.
 
 `EtcdGateway` offers the raw-KV contract of `libcalico_py.datastore` (`kv.get`,
 `kv.get_prefix`, `kv.put`, `kv.delete`, `kv.txn` with the same compare/op tuples, `KV`
@@ -15,8 +15,8 @@ error is `DatastoreUnavailable` naming all of them.
 from __future__ import annotations
 
 import base64
-import http.client
 import json
+import socket
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -71,19 +71,13 @@ class EtcdGateway:
     def kv(self) -> "EtcdGateway":
         return self
 
-    def _connect(self, endpoint: str):
+    def _connect(self, endpoint: str) -> "_Connection":
         parts = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
-        if parts.scheme == "https":
-            import ssl
-            ctx = ssl.create_default_context(cafile=self.ca_cert_file)
-            if self.cert_file:
-                ctx.load_cert_chain(self.cert_file, self.key_file)
-            return http.client.HTTPSConnection(parts.hostname, parts.port or 2379,
-                                               timeout=self.timeout, context=ctx)
-        return http.client.HTTPConnection(parts.hostname, parts.port or 2379, timeout=self.timeout)
+        return _Connection(parts.scheme, parts.hostname or "127.0.0.1", parts.port or 2379,
+                           self.timeout, self.ca_cert_file, self.cert_file, self.key_file)
 
     def _call(self, path: str, body: dict) -> dict:
-        payload = json.dumps(body)
+        payload = json.dumps(body).encode()
         errors = []
         n = len(self.endpoints)
         for i in range(n):
@@ -94,25 +88,19 @@ class EtcdGateway:
                         self.close()
                         self._conn = self._connect(self.endpoints[idx])
                         self._current = idx
-                    self._conn.request("POST", path, payload, {"Content-Type": "application/json"})
-                    resp = self._conn.getresponse()
-                    data = resp.read()
-                except OSError as e:
+                    status, data = self._conn.post(path, payload)
+                except (OSError, _ProtocolError) as e:
                     self.close()
                     if attempt == 1:
-                        errors.append(f"{self.endpoints[idx]}: {e.strerror or e}")
+                        errors.append(f"{self.endpoints[idx]}: {getattr(e, 'strerror', None) or e}")
+                        break
                     continue
-                except http.client.HTTPException as e:  # a dropped connection mid-response
-                    self.close()
-                    if attempt == 1:
-                        errors.append(f"{self.endpoints[idx]}: {type(e).__name__}: {e}")
-                    continue
-                if resp.status != 200:
+                if status != 200:
                     msg = data.decode(errors="replace")
-                    if resp.status >= 500 and "leader" in msg:
+                    if status >= 500 and "leader" in msg:
                         errors.append(f"{self.endpoints[idx]}: {msg}")
                         break
-                    raise CalicoError(f"etcd {path} failed ({resp.status}): {msg}")
+                    raise CalicoError(f"etcd {path} failed ({status}): {msg}")
                 return json.loads(data or b"{}")
         raise DatastoreUnavailable(self.endpoints, "; ".join(errors))
 
@@ -165,3 +153,72 @@ class EtcdGateway:
         if o[0] == "get":
             return {"request_range": {"key": _b64(o[1])}}
         raise ValueError(f"unknown txn operation {o[0]!r}")
+
+
+class _ProtocolError(Exception):
+    """The server's reply was not the HTTP/1.1 we expect (e.g. the connection dropped)."""
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection, just enough for etcd's gateway.
+
+    Written on a bare socket because `http.client` drags in the `email` package and `ssl`
+    (tens of milliseconds of imports per CNI call); TLS is imported only for https."""
+
+    def __init__(self, scheme: str, host: str, port: int, timeout: float,
+                 ca_cert_file: str | None, cert_file: str | None, key_file: str | None):
+        self.host, self.port = host, port
+        sock = socket.create_connection((host, port), timeout=timeout)
+        if scheme == "https":
+            import ssl
+            ctx = ssl.create_default_context(cafile=ca_cert_file)
+            if cert_file:
+                ctx.load_cert_chain(cert_file, key_file)
+            sock = ctx.wrap_socket(sock, server_hostname=host)
+        elif scheme != "http":
+            sock.close()
+            raise _ProtocolError(f"unsupported scheme {scheme!r}")
+        self.sock = sock
+        self.rfile = sock.makefile("rb")
+
+    def post(self, path: str, payload: bytes) -> tuple[int, bytes]:
+        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n\r\n")
+        self.sock.sendall(head.encode() + payload)
+        status_line = self.rfile.readline(65537)
+        if not status_line:
+            raise _ProtocolError("connection closed by server")
+        try:
+            status = int(status_line.split()[1])
+        except (IndexError, ValueError):
+            raise _ProtocolError(f"bad status line {status_line[:80]!r}") from None
+        headers = {}
+        while True:
+            line = self.rfile.readline(65537)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            k, _, v = line.decode("latin-1").partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get("transfer-encoding", "").lower() == "chunked":
+            body = bytearray()
+            while True:
+                size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline(65537)
+            data = bytes(body)
+        else:
+            data = self.rfile.read(int(headers.get("content-length", "0")))
+        if headers.get("connection", "").lower() == "close":
+            self.close()
+        return status, data
+
+    def close(self) -> None:
+        try:
+            self.rfile.close()
+            self.sock.close()
+        except OSError:
+            pass
