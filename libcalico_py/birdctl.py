@@ -18,6 +18,7 @@ cheap and safe to share between threads.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 from dataclasses import dataclass
@@ -94,6 +95,37 @@ class ConfigureResult:
     message: str
     reconfigured: bool
     in_progress: bool
+
+
+@dataclass(frozen=True)
+class PeerName:
+    """What a Calico-style BGP protocol name says: `Mesh_10_0_0_2` ->
+    ("node-to-node mesh", "10.0.0.2", None); `Node_fd00__3_port_1790` ->
+    ("node specific", "fd00::3", 1790); `Global_10_0_0_9` -> ("global", ...)."""
+
+    peer_type: str
+    address: str
+    port: int | None
+
+
+PEER_TYPES = {"Mesh": "node-to-node mesh", "Node": "node specific", "Global": "global"}
+_PEER_NAME = re.compile(r"^(Mesh|Node|Global)_([0-9A-Fa-f_]+?)(?:_port_(\d+))?$")
+
+
+def peer_name(protocol_name: str) -> PeerName | None:
+    """Decode a protocol name written by confdpy (and Calico's confd); None for any
+    other protocol (device1, kernel_v4, a hand-written peer)."""
+    m = _PEER_NAME.match(protocol_name)
+    if m is None:
+        return None
+    raw = m.group(2)
+    for candidate in (raw.replace("_", "."), raw.replace("_", ":")):
+        try:
+            address = str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+        return PeerName(PEER_TYPES[m.group(1)], address, int(m.group(3)) if m.group(3) else None)
+    return None
 
 
 class BirdClient:

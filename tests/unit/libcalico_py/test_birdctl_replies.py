@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from libcalico_py.birdctl import _PROTO_LINE, BirdError, _read_reply
+from libcalico_py.birdctl import _PROTO_LINE, BirdError, _read_reply, peer_name
 
 
 def reply(text: str):
@@ -36,3 +36,19 @@ def test_error_reply_and_truncated_reply():
 def test_protocol_rows(line, expected):
     m = _PROTO_LINE.match(line)
     assert (m["name"], m["proto"], m["table"], m["state"], m["since"], m["info"].strip()) == expected
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("Mesh_10_0_0_2", ("node-to-node mesh", "10.0.0.2", None)),
+    ("Node_10_0_0_251_port_1791", ("node specific", "10.0.0.251", 1791)),
+    ("Global_fd00__9", ("global", "fd00::9", None)),
+    ("Mesh_fd00_0_0_0_0_0_0_2", ("node-to-node mesh", "fd00::2", None)),
+])
+def test_peer_name(name, expected):
+    p = peer_name(name)
+    assert (p.peer_type, p.address, p.port) == expected
+
+
+@pytest.mark.parametrize("name", ["device1", "kernel_v4", "static_v4", "Mesh_zz", "upstream"])
+def test_peer_name_other_protocols(name):
+    assert peer_name(name) is None
