@@ -211,6 +211,10 @@ class _Connection:
                 self._session = None
                 self._index = (self._index + 1) % len(self.endpoints)
 
+    def is_current(self, session: _Session) -> bool:
+        with self._lock:
+            return self._session is not None and self._session.generation == session.generation
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
@@ -274,6 +278,9 @@ class _Connection:
                     reauthenticated = True  # token expired: log in again on a new channel
                     self.failed(session)
                     continue
+                if (err.code() == grpc.StatusCode.CANCELLED and session is not None
+                        and not self.is_current(session)):
+                    continue  # another thread failed over and closed this channel under us
                 if not self.is_retryable(err):
                     raise self.translate(err) from None
                 details = err.details() or err.code().name

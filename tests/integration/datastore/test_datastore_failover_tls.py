@@ -38,6 +38,45 @@ def test_killing_the_member_in_use_does_not_fail_reads_or_writes(etcd_cluster):
         ds.close()
 
 
+def test_concurrent_users_of_one_datastore_survive_failover(etcd_cluster):
+    """Threads sharing one client while it fails over: none sees an error (a call in
+    flight on the abandoned channel is retried, not reported)."""
+    ds = EtcdDatastore(DatastoreConfig([m.endpoint for m in etcd_cluster]))
+    errors: list = []
+    counts = [0] * 4
+    stop = threading.Event()
+
+    def work(i):
+        n = 0
+        while not stop.is_set():
+            try:
+                ds.kv.put(f"/calico/test/t{i}", str(n))
+                assert ds.kv.get(f"/calico/test/t{i}").value == str(n).encode()
+                n += 1
+                counts[i] = n
+            except Exception as e:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(e))
+                return
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        before = list(counts)
+        etcd_cluster[0].kill()
+        deadline = time.monotonic() + 20
+        while any(c <= b + 5 for c, b in zip(counts, before)) and not errors:
+            assert time.monotonic() < deadline, f"no progress after failover: {counts}"
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(15)
+        ds.close()
+    assert errors == []
+
+
 def test_syncer_follows_failover_without_loss(etcd_cluster):
     endpoints = [m.endpoint for m in etcd_cluster]
     ds = EtcdDatastore(DatastoreConfig(endpoints))
