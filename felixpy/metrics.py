@@ -138,6 +138,8 @@ class FelixMetrics:
         self.initial_resync = r.gauge("felix_int_dataplane_initial_resync_time_seconds",
                                       "Time from start to the first complete dataplane programming.")
         self.iptables_writes = r.counter("felix_iptables_restore_calls", "Number of iptables table writes.")
+        self.updates = r.counter("felix_datastore_updates", "Datastore updates fed to the calculation graph.")
+        self.revision = r.gauge("felix_datastore_revision", "Highest etcd revision fed to the calculation graph.")
 
 
 class MetricsServer:

@@ -115,6 +115,9 @@ class DataplaneLoop:
                 self.graph.on_updates(payload)
                 if self._pending_since is None and payload:
                     self._pending_since = t
+                if self.metrics and payload:
+                    self.metrics.updates.inc(len(payload))
+                    self.metrics.revision.set(max(u.revision for u in payload))
             elif kind == _STATUS:
                 self._on_syncer_status(payload)
                 self.graph.on_status(payload)

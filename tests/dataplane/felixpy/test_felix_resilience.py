@@ -143,3 +143,17 @@ def test_killing_the_watched_etcd_member_loses_no_update(make_node):
         assert time.monotonic() < deadline, f"only {len(chains)} of 30 policies arrived\n{node.log_tail()}"
         time.sleep(0.2)
     node.expect(node.pods["pod-a"], node.pods["pod-b"], "tcp", 8080, True)
+
+
+def test_nothing_is_programmed_before_the_first_complete_sync(make_node):
+    node = make_node("nft", start=False)
+    node.etcd.stop()
+    node.start_felix()
+    time.sleep(2.5)
+    assert node.felix.poll() is None, node.log_tail()
+    assert "cali" not in node.iptables_save() + node.factory.run(node.ns, "ip", "route").stdout
+    assert node.http(node.health_port, "/readiness")[0] == 503
+    node.etcd.start()
+    node.wait_ready(timeout=30)
+    assert ":cali-FORWARD" in node.iptables_save()
+    node.expect(node.pods["pod-a"], node.pods["pod-b"], "tcp", 8080, True)
