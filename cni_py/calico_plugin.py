@@ -27,6 +27,7 @@ from typing import Mapping
 
 from cni_py import dataplane, workload
 from cni_py.config import CNIEnv, NetConf
+from cni_py.log import Log
 from cni_py.spec import (GENERIC, CNIError, emit, emit_error, error_version, format_result,
                          from_exception, normalise_result, version_answer)
 
@@ -42,6 +43,7 @@ def main() -> None:
 
 def run(environ: Mapping[str, str], stdin: bytes) -> int:
     version = None
+    log = None
     try:
         env = CNIEnv.from_environ(environ)
         if env.command == "VERSION":
@@ -49,13 +51,22 @@ def run(environ: Mapping[str, str], stdin: bytes) -> int:
             return 0
         conf = NetConf.parse(stdin, env.command, environ)
         version = conf.cni_version
+        log = Log(conf.log_level, conf.raw.get("log_file_path"),
+                  f"{env.command} {env.container_id} ({env.pod_namespace}/{env.pod_name}): ")
         handler = {"ADD": cmd_add, "DEL": cmd_del, "CHECK": cmd_check}[env.command]
         result = handler(conf, env, environ)
         if result is not None:
+            log.info(f"done: {[ip['address'] for ip in result.get('ips', [])]} on "
+                     f"{result['interfaces'][0]['name']}")
             emit(format_result(result, version))
+        else:
+            log.debug("done")
         return 0
     except Exception as e:  # every failure becomes one CNI error object on stdout
-        return emit_error(from_exception(e), version or error_version(stdin))
+        err = from_exception(e)
+        if log is not None:
+            log.error(f"failed (code {err.code}): {err.msg}")
+        return emit_error(err, version or error_version(stdin))
 
 
 def _host_ifname(env: CNIEnv) -> str:
@@ -83,16 +94,17 @@ class _Addresses:
             ipam = IPAM(self.ds)
             handle = conf.handle_id(env.container_id)
             attrs = _secondary(conf, env)
-            got = []
-            try:
-                if conf.requested_ips:
-                    for ip in conf.requested_ips:
-                        got.append(ipam.assign(ip, handle, conf.nodename, attrs))
-                else:
-                    got = ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools, attrs=attrs)
-            except Exception:
-                ipam.release_by_handle(handle)
-                raise
+            got = ipam.ips_by_handle(handle)  # a repeated ADD keeps its addresses
+            if not got:
+                try:
+                    if conf.requested_ips:
+                        got = [ipam.assign(ip, handle, conf.nodename, attrs) for ip in conf.requested_ips]
+                    else:
+                        got = ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools,
+                                               attrs=attrs)
+                except Exception:
+                    ipam.release_by_handle(handle)
+                    raise
             self.ips = [ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}") for ip in got]
         else:
             from cni_py.delegate import delegate

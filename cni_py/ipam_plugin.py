@@ -56,14 +56,16 @@ def add(ipam, conf: NetConf, env: CNIEnv, handle: str) -> dict:
              "timestamp": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime())}
     if env.pod_name:
         attrs.update(namespace=env.pod_namespace or "default", pod=env.pod_name)
-    try:
-        if conf.requested_ips:
-            ips = [ipam.assign(ip, handle, conf.nodename, attrs) for ip in conf.requested_ips]
-        else:
-            ips = ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools, attrs=attrs)
-    except Exception:
-        ipam.release_by_handle(handle)
-        raise
+    ips = ipam.ips_by_handle(handle)  # a repeated ADD returns what the handle holds
+    if not ips:
+        try:
+            if conf.requested_ips:
+                ips = [ipam.assign(ip, handle, conf.nodename, attrs) for ip in conf.requested_ips]
+            else:
+                ips = ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools, attrs=attrs)
+        except Exception:
+            ipam.release_by_handle(handle)
+            raise
     pools = ipam.pools()
     out = []
     for ip in ips:

@@ -275,6 +275,16 @@ class IPAM:
                 return addr
         raise TooManyRetries(f"gave up assigning {addr} after {self.retries} conflicts")
 
+    def ips_by_handle(self, handle_id: str) -> list:
+        """Every address held by `handle_id` (empty for an unknown handle)."""
+        hkv = self.kv.get(keys.handle_key(handle_id))
+        out: list = []
+        for cidr in blk.parse_handle(hkv.value if hkv else None):
+            bkv = self.kv.get(keys.block_key(cidr))
+            if bkv is not None:
+                out += blk.Block.from_json(bkv.value).ips_for_handle(handle_id)
+        return out
+
     # --- release ------------------------------------------------------------------------
 
     def release_by_handle(self, handle_id: str) -> list:

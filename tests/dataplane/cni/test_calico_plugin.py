@@ -203,3 +203,18 @@ def test_exhausted_pool_and_unreachable_etcd(cni_node):
         == sorted(expected_veth("ns", f"t{i}") for i in range(2))
     report = ipam_check(node.kv)
     assert report.ok, report.summary()
+
+
+def test_repeated_add_keeps_its_address_and_logs(cni_node, tmp_path):
+    node = cni_node
+    pod = node.pod("again")
+    log_file = tmp_path / "cni.log"
+    c = conf(node, log_level="debug", log_file_path=str(log_file))
+    first = plugin(node, "ADD", c, "cid-r", pod).assert_ok()
+    again = plugin(node, "ADD", c, "cid-r", pod).assert_ok()
+    assert again["ips"] == first["ips"]
+    assert [h for _, h in allocated(node.kv)] == ["k8s-pod-network.cid-r"]
+    assert plugin(node, "CHECK", dict(c, prevResult=again), "cid-r", pod).rc == 0
+    plugin(node, "DEL", c, "cid-r", pod).assert_ok()
+    text = log_file.read_text()
+    assert "[INFO]" in text and "ADD cid-r (team-a/web-1): done" in text and "DEL cid-r" in text
