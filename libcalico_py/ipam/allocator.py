@@ -410,6 +410,20 @@ class IPAM:
                         "attributes": dict(attrs.get("secondary") or {})}
         return None
 
+    def borrowed(self) -> list[dict]:
+        """Addresses handed out from a block affine to another node than the one that asked
+        (`calicoctl ipam show --show-borrowed`)."""
+        out = []
+        for b in self.blocks():
+            for ip, _handle in b.allocated_ips():
+                attrs = b.attributes_of(ip) or {}
+                node = (attrs.get("secondary") or {}).get("node")
+                if node and b.host != node:
+                    out.append({"ip": str(ip), "block": str(b.cidr), "block_owner": b.host,
+                                "borrowing_node": node, "handle_id": attrs.get("handle_id"),
+                                "attributes": dict(attrs.get("secondary") or {})})
+        return out
+
     def usage(self) -> dict:
         """Per pool and per block: total, in use, free (`calicoctl ipam show`)."""
         pools = self.pools()

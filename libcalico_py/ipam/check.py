@@ -27,6 +27,7 @@ class Problem:
     kind: str
     key: str
     detail: str
+    ip: str | None = None  # the address concerned, for allocation problems (`ipam release`)
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.key}: {self.detail}"
@@ -43,6 +44,10 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def leaked_ips(self) -> list[str]:
+        """Addresses allocated to a handle that no longer exists (safe to release)."""
+        return [p.ip for p in self.problems if p.kind == "allocation-no-handle" and p.ip]
 
     def summary(self) -> str:
         head = (f"{self.blocks} blocks, {self.affinities} affinities, {self.handles} handles, "
@@ -107,7 +112,8 @@ def check_snapshot(blocks: dict, affinities: dict, handles: dict, node_names: se
             report.allocations += 1
             if hid is None or hid not in handle_counts:
                 problems.append(Problem("allocation-no-handle", keys.block_key(cidr),
-                                        f"{ip} is allocated to handle {hid!r}, which does not exist"))
+                                        f"{ip} is allocated to handle {hid!r}, which does not exist",
+                                        str(ip)))
                 continue
             held.setdefault(hid, {})
             held[hid][cidr] = held[hid].get(cidr, 0) + 1

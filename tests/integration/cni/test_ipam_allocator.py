@@ -68,8 +68,11 @@ def test_borrows_from_another_hosts_block_unless_strict(kv):
     b = ipam.auto_assign("b", "n2", 1)
     assert len(affinities(kv, "n1")) == 1 and len(affinities(kv, "n2")) == 1
     # n3 finds no free block: it borrows an address from someone else's block.
-    c = ipam.auto_assign("c", "n3", 1)
+    c = ipam.auto_assign("c", "n3", 1, attrs={"node": "n3"})
     assert affinities(kv, "n3") == {}
+    [borrowed] = ipam.borrowed()
+    assert borrowed["ip"] == str(c[0]) and borrowed["borrowing_node"] == "n3"
+    assert borrowed["block_owner"] in ("n1", "n2")
     assert len({*a, *b, *c}) == 3
     assert ipam.ip_info(str(c[0]))["affinity"] in ("host:n1", "host:n2")
     ipam.set_config(IPAMConfig(strict_affinity=True))
@@ -183,7 +186,9 @@ def test_check_reports_planted_inconsistencies(kv):
     kv.put("/calico/ipam/v2/host/n9/ipv4/block/10.70.0.128-26", json.dumps({"state": "pending"}))
     b = Block.new("10.70.0.64/26", "gone-node")
     kv.put("/calico/ipam/v2/assignment/ipv4/block/10.70.0.64-26", b.to_json())
-    kinds = sorted({p.kind for p in check(kv).problems})
+    report = check(kv)
+    assert sorted(report.leaked_ips()) == sorted(ip for ip, _ in allocated(kv))
+    kinds = sorted({p.kind for p in report.problems})
     assert kinds == ["affinity-no-block", "affinity-pending", "allocation-no-handle",
                      "block-no-affinity", "handle-dangling", "host-no-node"]
     assert "2 allocated addresses" in check(kv).summary()
