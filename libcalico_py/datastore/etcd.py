@@ -278,17 +278,18 @@ class _Connection:
                     reauthenticated = True  # token expired: log in again on a new channel
                     self.failed(session)
                     continue
-                if (err.code() == grpc.StatusCode.CANCELLED and session is not None
-                        and not self.is_current(session)):
-                    continue  # another thread failed over and closed this channel under us
-                if not self.is_retryable(err):
-                    raise self.translate(err) from None
-                details = err.details() or err.code().name
-                answered = answered or not self.is_unreachable(err)
-                endpoint = session.endpoint if session else self.endpoints[self._index]
-                causes[endpoint] = details
-                log.debug("etcd request failed on %s (%s); trying next endpoint", endpoint, details)
-                self.failed(session)
+                stale = (err.code() == grpc.StatusCode.CANCELLED and session is not None
+                         and not self.is_current(session))
+                if not stale:  # stale: another thread failed over and closed this channel
+                    if not self.is_retryable(err):
+                        raise self.translate(err) from None
+                    details = err.details() or err.code().name
+                    answered = answered or not self.is_unreachable(err)
+                    endpoint = session.endpoint if session else self.endpoints[self._index]
+                    causes[endpoint] = details
+                    log.debug("etcd request failed on %s (%s); trying next endpoint",
+                              endpoint, details)
+                    self.failed(session)
             attempts += 1
             now = time.monotonic()
             if now >= deadline or (not answered and now >= unreachable_deadline):
