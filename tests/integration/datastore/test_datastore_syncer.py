@@ -94,6 +94,7 @@ def test_initial_list_is_one_batch_then_in_sync_then_events(ds, syncers):
 
     ds.kv.put(RES + "ippools/p2", b"4")
     ds.kv.put("/calico/felix/v2/no-region/host/n1/status", b"ignored")
+    ds.kv.put("/calico/ipam/v2/handle/h1", b"inside the watched range, outside the prefixes")
     ds.kv.delete(RES + "ippools/p1")
     ds.kv.put(IPAM + "ipv4/block/10.65.0.0-26", b"5")
     rec.wait(lambda: len(rec.updates) == 6, what="3 live events")
