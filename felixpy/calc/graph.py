@@ -32,6 +32,7 @@ import logging
 from typing import Iterable
 
 from libcalico_py.convert.k8s_policy import k8s_policy_to_calico
+from libcalico_py.errors import ValidationError
 from libcalico_py.selector.labels import effective_labels, namespace_profile_name
 
 from felixpy.calc.active_rules import ActiveRules
@@ -227,8 +228,20 @@ class CalcGraph:
         if u.resource is not None:
             doc = u.doc
             if u.kind == "KubernetesNetworkPolicy":
-                doc = k8s_policy_to_calico(u.resource).to_dict()
-            record = policy_record(u.kind, u.namespace, u.name, doc)
+                try:
+                    doc = k8s_policy_to_calico(u.resource).to_dict()
+                except (ValueError, ValidationError) as exc:
+                    log.warning("Ignoring Kubernetes NetworkPolicy %s/%s that does not convert "
+                                "(treated as deleted): %s", u.namespace, u.name, exc)
+                    self._resolver.update_policy(pid, None)
+                    return
+            spec = doc.get("spec") or {}
+            if spec.get("doNotTrack") or spec.get("preDNAT"):
+                # Calico applies these only to host endpoints, which this graph does not
+                # program; they never select a workload endpoint.
+                log.debug("Policy %s is doNotTrack/preDNAT: not applied to workloads", pid)
+            else:
+                record = policy_record(u.kind, u.namespace, u.name, doc)
         self._resolver.update_policy(pid, record)
 
     # ---------------------------------------------------------------- pools, config

@@ -237,3 +237,22 @@ def test_endpoint_messages_carry_addresses_and_interface():
     assert (ep.name, ep.ipv4_nets, ep.ipv6_nets) == ("caliweb4", ("10.0.1.4/32",), ("fd00::4/128",))
     assert ("projectcalico.org/namespace", "ns2") in ep.labels
     assert sum(isinstance(m, WorkloadEndpointUpdate) for m in h.dataplane.messages) == 1
+
+
+def test_untracked_and_pre_dnat_policies_do_not_apply_to_workloads():
+    untracked = st.gnp("raw", selector="all()", doNotTrack=True, applyOnForward=True, types=["Ingress"],
+                       ingress=[{"action": "Allow"}])
+    pre_dnat = st.gnp("pre", selector="all()", preDNAT=True, applyOnForward=True, types=["Ingress"],
+                      ingress=[{"action": "Deny"}])
+    h = Harness(st.PROF_NS1, st.EP1, untracked, pre_dnat, st.GNP_DENY_OUT)
+    assert h.dataplane.view()["policies"] == {"gnp/deny-out"}
+
+
+def test_resync_and_second_in_sync_do_not_repeat_in_sync():
+    h = Harness(st.PROF_NS1, st.EP1)
+    h.graph.on_status("resync")
+    h.put(st.EP2)
+    h.graph.on_status("in-sync")
+    msgs = h.flush()
+    assert [type(m).__name__ for m in msgs] == ["WorkloadEndpointUpdate"]
+    assert h.dataplane.in_sync
