@@ -320,8 +320,12 @@ def ipam_check(show_all_ips, show_problem_ips, report, config):
 
 @ipam.command("release", context_settings=CONTEXT)
 @click.option("--ip", "ip", default=None, help="Release this address.")
-@click.option("--from-report", default=None, help="Release the leaked addresses of an ipam check report.")
-@click.option("--force", is_flag=True, help="Release even if the address looks in use.")
+@click.option("--from-report", "from_report", multiple=True, metavar="FILE",
+              help="Release what an 'ipam check -o FILE' report calls leaked; repeat to release only "
+                   "what every report agrees on.")
+@click.option("--force", is_flag=True,
+              help="Release an address a workload or node still uses; with --from-report, accept an "
+                   "unlocked datastore or a report from another version.")
 @config_option
 def ipam_release(ip, from_report, force, config):
     """Release addresses that are allocated but no longer used.
@@ -329,7 +333,8 @@ def ipam_release(ip, from_report, force, config):
     \b
     Examples:
       calicoctl-py ipam release --ip=10.65.0.3
-      calicoctl-py ipam release --from-report report.json
+      calicoctl-py ipam check -o report.json
+      calicoctl-py ipam release --from-report report.json --force
     """
     with handled():
         from calicoctl_py import ipam_cmd
