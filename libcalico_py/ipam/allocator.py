@@ -249,7 +249,7 @@ class IPAM:
             raise AddressNotInPool(f"{addr} is not in any configured IP pool")
         if pool.disabled:
             raise AddressNotInPool(f"{addr} is in IP pool {pool.name}, which is disabled")
-        cidr = blk.block_containing(addr, pool.cidr, pool.block_size)
+        cidr = blk.block_containing(addr, pool.block_size)
         bkey = keys.block_key(str(cidr))
         hkey = keys.handle_key(handle_id)
         for _ in range(self.retries):

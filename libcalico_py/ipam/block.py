@@ -74,7 +74,7 @@ def host_block_order(host: str, count: int) -> Iterator[int]:
         yield (start + i) % count
 
 
-def block_containing(ip: IPAddress, pool_cidr: IPNetwork, block_size: int) -> IPNetwork:
+def block_containing(ip: IPAddress, block_size: int) -> IPNetwork:
     """The block of `block_size` that holds `ip`."""
     return ipaddress.ip_network((int(ip), block_size), strict=False)
 

@@ -15,7 +15,6 @@ tested without etcd. Kinds of problem reported (each with the key concerned):
 """
 from __future__ import annotations
 
-
 from dataclasses import dataclass, field
 
 from libcalico_py.datastore import keys

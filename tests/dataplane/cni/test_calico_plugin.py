@@ -218,3 +218,38 @@ def test_repeated_add_keeps_its_address_and_logs(cni_node, tmp_path):
     plugin(node, "DEL", c, "cid-r", pod).assert_ok()
     text = log_file.read_text()
     assert "[INFO]" in text and "ADD cid-r (team-a/web-1): done" in text and "DEL cid-r" in text
+
+
+def test_fifty_parallel_pod_adds_over_three_node_names(cni_node):
+    from tests.integration.cni.cni_harness import put_node, spawn_plugin
+    node = cni_node
+    names = ["node1", "node2", "node3"]
+    for n in names[1:]:
+        put_node(node.kv, n)
+    pods = [node.pod(f"par{i}") for i in range(50)]
+    procs = [spawn_plugin(CALICO, "ADD", conf(node, nodename=names[i % 3]), f"par-{i}",
+                          cni_args=f"IgnoreUnknown=1;K8S_POD_NAMESPACE=par;K8S_POD_NAME=p{i}",
+                          netns=f"/var/run/netns/{pod}", in_netns=node.node)
+             for i, pod in enumerate(pods)]
+    outs = [(p.wait(timeout=180), p.stdout.read().decode(), p.stderr.read().decode()) for p in procs]
+    assert [o for o in outs if o[0] != 0] == []
+    ips = [json.loads(o[1])["ips"][0]["address"].split("/")[0] for o in outs]
+    assert len(set(ips)) == 50
+    host_routes = {r["dst"] for r in ipj(node.node, "route", "show") if r.get("dev", "").startswith("cali")}
+    assert host_routes == set(ips)
+    report = ipam_check(node.kv)
+    assert report.ok and report.allocations == 50, report.summary()
+    for n in names:
+        kvs, _ = node.kv.get_prefix(f"/calico/ipam/v2/host/{n}/")
+        assert kvs and {json.loads(k.value)["state"] for k in kvs} == {"confirmed"}
+    weps, _ = node.kv.get_prefix("/calico/resources/v3/projectcalico.org/workloadendpoints/par/")
+    assert len(weps) == 50
+
+    procs = [spawn_plugin(CALICO, "DEL", conf(node, nodename=names[i % 3]), f"par-{i}",
+                          cni_args=f"IgnoreUnknown=1;K8S_POD_NAMESPACE=par;K8S_POD_NAME=p{i}",
+                          netns=f"/var/run/netns/{pod}", in_netns=node.node)
+             for i, pod in enumerate(pods)]
+    assert [p.wait(timeout=180) for p in procs] == [0] * 50
+    assert allocated(node.kv) == [] and ipam_keys(node.kv)["handle"] == []
+    assert node.kv.get_prefix("/calico/resources/v3/projectcalico.org/workloadendpoints/")[0] == []
+    assert [l for l in ipj(node.node, "link", "show") if l["ifname"].startswith("cali")] == []
