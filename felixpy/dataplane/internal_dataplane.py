@@ -109,6 +109,14 @@ class InternalDataplane:
             m.complete_deferred_work()
         result.ipset_lines = self.ipsets.apply_updates()
         first_error: Exception | None = None
+        stale = [t for t in self.tables.values() if t.needs_read]
+        if len(stale) > 1:
+            try:
+                snapshot = self.writer.read_all()
+                for t in stale:
+                    t.load_saved(snapshot)
+            except TableWriteError as exc:
+                log.warning("%s; reading tables one by one", exc)
         for name in TABLE_ORDER:
             try:
                 if not self.tables[name].apply().is_empty():

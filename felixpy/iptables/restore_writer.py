@@ -38,6 +38,9 @@ class RestoreWriter:
     def read(self, table: str) -> str:
         return self._run(table, "save", [f"iptables-{self.backend}-save", "-t", table])
 
+    def read_all(self) -> str:
+        return self._run("*", "save", [f"iptables-{self.backend}-save"])
+
     def write(self, table: str, delta: TableDelta) -> None:
         payload = delta.render_restore(table)
         argv = [f"iptables-{self.backend}-restore", "--noflush"]

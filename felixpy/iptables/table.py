@@ -141,8 +141,18 @@ class Table:
 
     # ------------------------------------------------------------- kernel
 
-    def _load_dataplane(self) -> None:
-        text = self.writer.read(self.name)
+    @property
+    def needs_read(self) -> bool:
+        return self._resync
+
+    def load_saved(self, text: str) -> None:
+        """Take the kernel view from iptables-save text the caller already read (one save of all
+        tables is much cheaper than one per table on the nft backend)."""
+        self._load_dataplane(text)
+
+    def _load_dataplane(self, text: str | None = None) -> None:
+        if text is None:
+            text = self.writer.read(self.name)
         self.stats.reads += 1
         saved = parse_save(text, self.name)
         self._dp_chains = {n: [r.hash for r in rules] for n, rules in saved.chains.items()

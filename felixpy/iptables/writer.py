@@ -76,5 +76,8 @@ class TableWriter(Protocol):
     def read(self, table: str) -> str:
         """The table as iptables-save text."""
 
+    def read_all(self) -> str:
+        """Every table as iptables-save text (one call)."""
+
     def write(self, table: str, delta: TableDelta) -> None:
         """Apply `delta` atomically or raise TableWriteError."""
