@@ -37,6 +37,8 @@ def _ip_of(net: str) -> str:
 
 
 def contributions(spec: IPSetSpec, source: MemberSource) -> list[str]:
+    if spec.service:
+        return []
     if not spec.named_port:
         return list(source.nets)
     out = []

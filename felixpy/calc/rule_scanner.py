@@ -48,15 +48,20 @@ _NUMERIC_PORT = re.compile(r"^\d+(:\d+)?$")
 @dataclass(frozen=True)
 class IPSetSpec:
     """What one IP set holds: endpoints/network sets matching `selector`, or, for a
-    named-port set, `ip,proto:port` of matching endpoints' port `named_port`."""
+    named-port set, `ip,proto:port` of matching endpoints' port `named_port`. A service
+    set (`service` = "ns/name") has no members here: see `_service_set`."""
 
     set_id: str
     selector: Selector
     named_port: str = ""
     protocol: str = ""          # "tcp" | "udp" | "sctp" for named-port sets
+    service: str = ""
+    with_ports: bool = False    # service sets: hash:ip,port (destination) or hash:net
 
     @property
     def set_type(self) -> str:
+        if self.service:
+            return SET_TYPE_IP_PORT if self.with_ports else SET_TYPE_NET
         return SET_TYPE_IP_PORT if self.named_port else SET_TYPE_NET
 
 
@@ -76,6 +81,21 @@ def _named_port_set(text: str, proto: str, port_name: str) -> IPSetSpec:
     sel = parse_cached(text)
     set_id = make_unique_id("n", f"{sel.unique_id()},{proto},{port_name}")
     return IPSetSpec(set_id, sel, port_name, proto)
+
+
+# Matches no label set; the label index files it as "never" and skips it.
+_NOTHING = "projectcalico.org/namespace in {}"
+
+
+@lru_cache(maxsize=4096)
+def _service_set(service: str, with_ports: bool) -> IPSetSpec:
+    """A rule naming a Kubernetes Service matches that service's endpoints, which Calico
+    learns from EndpointSlices (Kubernetes datastore only). We have none, so the set is
+    named as Calico names it (`svc:` / `svcnoport:`) and stays empty: the rule matches
+    nothing rather than everything."""
+    prefix = "svc" if with_ports else "svcnoport"
+    return IPSetSpec(make_unique_id(prefix, service), parse_cached(_NOTHING), service=service,
+                     with_ports=with_ports)
 
 
 # ------------------------------------------------------------------ selector text
@@ -162,6 +182,13 @@ def _direction_sets(entity: dict, namespace: str, proto: str):
     return pos_sets, neg_sets, named_sets, not_named_sets, numeric, not_numeric
 
 
+def _service_name(entity: dict, namespace: str) -> str:
+    svc = entity.get("services") or {}
+    if not svc.get("name"):
+        return ""
+    return f"{svc.get('namespace') or namespace}/{svc['name']}"
+
+
 def parse_rule(rule: dict, namespace: str, origin: RuleOrigin | None = None
                ) -> tuple[ParsedRule, list[IPSetSpec]]:
     """One v3 rule (camelCase dict) -> (ParsedRule, IP sets it references)."""
@@ -176,6 +203,12 @@ def parse_rule(rule: dict, namespace: str, origin: RuleOrigin | None = None
     dst = rule.get("destination") or {}
     s_pos, s_neg, s_named, s_not_named, s_ports, s_not_ports = _direction_sets(src, namespace, named_proto)
     d_pos, d_neg, d_named, d_not_named, d_ports, d_not_ports = _direction_sets(dst, namespace, named_proto)
+    src_service = _service_name(src, namespace)
+    if src_service:      # source services: the service's addresses, as a hash:net set
+        s_pos = s_pos + [_service_set(src_service, False)]
+    dst_service = _service_name(dst, namespace)
+    if dst_service:      # destination services: address+port pairs (any may match)
+        d_named = d_named + [_service_set(dst_service, True)]
     icmp_type, icmp_code = _icmp(rule.get("icmp"))
     not_icmp_type, not_icmp_code = _icmp(rule.get("notICMP"))
 

@@ -256,3 +256,13 @@ def test_resync_and_second_in_sync_do_not_repeat_in_sync():
     msgs = h.flush()
     assert [type(m).__name__ for m in msgs] == ["WorkloadEndpointUpdate"]
     assert h.dataplane.in_sync
+
+
+def test_rule_naming_a_service_matches_no_endpoint():
+    svc_pol = st.np("to-svc", "ns1", selector="all()", types=["Egress"],
+                    egress=[{"action": "Allow", "destination": {"services": {"name": "api"}}}])
+    h = Harness(st.PROF_NS1, st.EP1, st.EP2, svc_pol)
+    (rule,) = h.dataplane.policies[PolicyID("np", "ns1", "to-svc")].outbound_rules
+    (set_id,) = rule.dst_named_port_ipset_ids
+    assert h.dataplane.ipsets[set_id] == set()
+    assert h.dataplane.ipset_types[set_id] == "hash:ip,port"

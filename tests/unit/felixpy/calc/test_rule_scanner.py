@@ -126,3 +126,15 @@ def test_policy_selector_scoping():
     assert sel.evaluate({"app": "x", "pcns.team": "a", "pcsa.role": "r"})
     assert not sel.evaluate({"app": "x", "pcns.team": "a"})
     assert parse(policy_selector_text({}, "")).evaluate({})
+
+
+def test_service_matches_become_empty_calico_named_sets():
+    from libcalico_py.selector.selector import make_unique_id
+    parsed, sets = scan({"action": "Allow", "destination": {"services": {"name": "api"}}}, "prod")
+    svc = make_unique_id("svc", "prod/api")
+    assert parsed.dst_named_port_ipset_ids == (svc,)
+    assert sets[svc].set_type == SET_TYPE_IP_PORT
+    parsed, sets = scan({"action": "Allow", "source": {"services": {"name": "api", "namespace": "x"}}})
+    nop = make_unique_id("svcnoport", "x/api")
+    assert parsed.src_ipset_ids == (nop,)
+    assert sets[nop].set_type == SET_TYPE_NET
