@@ -14,8 +14,9 @@ added (a global peer), pool disabled/enabled, no-op update (a Node re-written wi
 same content).
 
 Reported per event: p50 of etcd put -> BIRD acknowledged `configure` (total), and its
-parts: render (model + templates), check (`bird -p`), reload (`configure` over the
-socket). Floor, same run, same files: `bird -p -c CONFDIR/bird.cfg` plus one
+parts: render (model + templates), files (compare + stage + swap), check (`bird -p`),
+reload (`configure` over the socket); the rest of the total is the etcd write, the
+watch delivery and the snapshot update. Floor, same run, same files: `bird -p -c CONFDIR/bird.cfg` plus one
 `birdc -s SOCK configure` of an equally sized change (back to the previous files),
 both invoked directly; overhead = total - floor. For no-op updates: whether any file was written or BIRD reconfigured (BIRD's
 own "Last reconfiguration" time). For "peer added" at every size: whether the
@@ -138,7 +139,7 @@ def run_size(lab, ds, n1, n2, waiter, size, reps, next_ids):
     rows = []
 
     def event(name, write, expect_change=True):
-        totals, renders, checks, reloads, floors, flaps = [], [], [], [], [], []
+        totals, renders, checks, reloads, floors, flaps, files = [], [], [], [], [], [], []
         for _ in range(reps):
             before = protocol_since(n1)
             status_before = n1.client.show_status().last_reconfiguration
@@ -153,6 +154,7 @@ def run_size(lab, ds, n1, n2, waiter, size, reps, next_ids):
             totals.append(t_done - t0)
             renders.append(result.render_seconds)
             checks.append(result.sync.timings.get("check", 0.0))
+            files.append(sum(result.sync.timings.get(k, 0.0) for k in ("compare", "stage", "swap")))
             reloads.append(result.sync.timings.get("reload", 0.0))
             if expect_change:
                 floors.append(floor(n1, prev_dir))
@@ -167,7 +169,7 @@ def run_size(lab, ds, n1, n2, waiter, size, reps, next_ids):
                 print(f"  {name}: {[(k, before[k], after[k]) for k in flapped][:3]} "
                       f"last reboot {n1.client.show_status().last_reboot}", flush=True)
             flaps.append(flapped)
-        rows.append((name, totals, renders, checks, reloads, floors, flaps))
+        rows.append((name, totals, renders, files, checks, reloads, floors, flaps))
 
     def add_node():
         i = next_ids["node"]
@@ -194,13 +196,14 @@ def run_size(lab, ds, n1, n2, waiter, size, reps, next_ids):
     event("pool disabled/enabled", toggle_pool)
     event("no-op update", noop, expect_change=False)
 
-    print(f"{'event':24} {'total p50':>10} {'render':>8} {'check':>8} {'reload':>8} {'floor':>8} "
-          f"{'overhead':>9}  flapped")
-    for name, totals, renders, checks, reloads, floors, flaps in rows:
+    print(f"{'event':24} {'total p50':>10} {'render':>8} {'files':>8} {'check':>8} {'reload':>8} "
+          f"{'floor':>8} {'overhead':>9}  flapped")
+    for name, totals, renders, files, checks, reloads, floors, flaps in rows:
         fl = p50(floors)
         over = p50(totals) - fl if floors else float("nan")
         flapped = sorted({x for f in flaps for x in f})
-        print(f"{name:24} {p50(totals)*1e3:8.1f}ms {p50(renders)*1e3:6.1f}ms {p50(checks)*1e3:6.1f}ms "
+        print(f"{name:24} {p50(totals)*1e3:8.1f}ms {p50(renders)*1e3:6.1f}ms {p50(files)*1e3:6.1f}ms "
+              f"{p50(checks)*1e3:6.1f}ms "
               f"{p50(reloads)*1e3:6.1f}ms {fl*1e3:6.1f}ms {over*1e3:7.1f}ms  {flapped or 'none'}")
     noop_row = rows[-1]
     print(f"no-op update: files written 0, BIRD reconfigured 0 (asserted over {len(noop_row[1])} updates)")

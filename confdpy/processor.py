@@ -224,12 +224,17 @@ def _build(snap: BgpSnapshot, node_name: str, router_id_setting: str | None,
     peers: list[BirdPeer] = []
     seen: set[tuple[str, int | None]] = set()
 
+    names: set[str] = set()
+
     def add(peer: BirdPeer | None) -> None:
-        if peer is None or (peer.ip, peer.port) in seen:
+        """First peering to an (IP, port) wins: mesh, then global, then node-specific,
+        then reverse peerings; never to ourselves; never two protocols of one name."""
+        if peer is None or (peer.ip, peer.port) in seen or peer.name in names:
             return
         if peer.ip == ctx.ips.get(peer.family):
             return
         seen.add((peer.ip, peer.port))
+        names.add(peer.name)
         peers.append(peer)
 
     for peer in _mesh_peers(ctx, secrets, notes):

@@ -142,7 +142,7 @@ class ConfigWriter:
 
 
 def _write(path: str, text: str) -> None:
+    # No fsync: readers only ever see a complete file (rename is atomic), and after a
+    # crash confdpy renders every file again from etcd before BIRD needs them.
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())

@@ -111,12 +111,18 @@ def _scenario(lab, ds):
 
     # 6. an upstream router as a global BGPPeer learns the pod blocks and nothing else
     upstream = lab.start_upstream(nodes)
+    since = {n.name: {p.name: p.since for p in n.client.show_protocols() if p.proto == "BGP"}
+             for n in nodes}
     ds.create(res("BGPPeer", "upstream", {"peerIP": UPSTREAM_IP, "asNumber": UPSTREAM_AS}))
     wait_for(lambda: upstream.established() == {"node1", "node2", "node3"}, CONVERGE,
              "upstream sessions")
     want = {blocks[1], blocks[2], blocks[3], new_block}
     wait_for(lambda: upstream.prefixes() == want, CONVERGE, f"upstream learns exactly {want}")
     assert all(f"Global_{UPSTREAM_IP.replace('.', '_')}" in n.established() for n in nodes)
+    # adding a peer flapped none of the existing sessions
+    for n in nodes:
+        now = {p.name: p.since for p in n.client.show_protocols() if p.proto == "BGP"}
+        assert {k: now[k] for k in since[n.name]} == since[n.name], n.name
     print("\n".join(f"{n.name}: {sorted(n.established())}\n  " + "\n  ".join(n.kernel_routes().values())
                     for n in nodes))
     print("upstream:", sorted(upstream.prefixes()))
