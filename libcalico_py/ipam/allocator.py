@@ -161,6 +161,8 @@ class IPAM:
             for cidr, state in self.affine_blocks(host, version):
                 if len(out) >= num:
                     break
+                if state == blk.AFFINITY_PENDING:
+                    state = self._finish_claim(host, cidr)
                 if state == blk.AFFINITY_CONFIRMED and _in_pools(cidr, eligible):
                     out += self._allocate_in_block(cidr, handle_id, num - len(out), attrs, host)
             while len(out) < num:
@@ -239,6 +241,22 @@ class IPAM:
         self.kv.txn(compare=[("value", akey, pending.encode())],
                     success=[("put", akey, blk.affinity_value(blk.AFFINITY_CONFIRMED))])
         return True
+
+    def _finish_claim(self, host: str, cidr) -> str:
+        """Complete a claim a crashed allocator left `pending`: confirm it when the block
+        exists and is ours; the resulting state."""
+        akey = keys.affinity_key(host, str(cidr))
+        bkv = self.kv.get(keys.block_key(str(cidr)))
+        if bkv is None or blk.Block.from_json(bkv.value).host != host:
+            return blk.AFFINITY_PENDING
+        akv = self.kv.get(akey)
+        if akv is None or blk.parse_affinity(akv.value) != blk.AFFINITY_PENDING:
+            return blk.parse_affinity(akv.value) if akv else blk.AFFINITY_PENDING
+        if self.kv.txn(compare=[("mod", akey, akv.mod_revision)],
+                       success=[("put", akey, blk.affinity_value(blk.AFFINITY_CONFIRMED))]):
+            return blk.AFFINITY_CONFIRMED
+        akv = self.kv.get(akey)
+        return blk.parse_affinity(akv.value) if akv else blk.AFFINITY_PENDING
 
     def assign(self, ip: str, handle_id: str, host: str,
                attrs: Mapping[str, str] | None = None) -> ipaddress.IPv4Address:

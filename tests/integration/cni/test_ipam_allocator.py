@@ -192,3 +192,16 @@ def test_check_reports_planted_inconsistencies(kv):
     assert kinds == ["affinity-no-block", "affinity-pending", "allocation-no-handle",
                      "block-no-affinity", "handle-dangling", "host-no-node"]
     assert "2 allocated addresses" in check(kv).summary()
+
+
+def test_a_claim_left_pending_by_a_crash_is_completed(kv):
+    put_pool(kv, "p", "10.80.0.0/24", block_size=28)
+    put_node(kv, "n1")
+    # What a crash between the two claim steps leaves: the block and a pending affinity.
+    kv.put("/calico/ipam/v2/host/n1/ipv4/block/10.80.0.32-28", json.dumps({"state": "pending"}))
+    kv.put("/calico/ipam/v2/assignment/ipv4/block/10.80.0.32-28", Block.new("10.80.0.32/28", "n1").to_json())
+    assert [p.kind for p in check(kv).problems] == ["affinity-pending"]
+    [ip] = IPAM(kv).auto_assign("h", "n1", 1)
+    assert ip in ipaddress.ip_network("10.80.0.32/28")
+    assert affinities(kv, "n1") == {"10.80.0.32-28": "confirmed"}
+    assert check(kv).ok
