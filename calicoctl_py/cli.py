@@ -19,8 +19,16 @@ from calicoctl_py.options import config_option, filename_option, namespace_optio
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT,
-             help="Manage Calico resources and inspect nodes and IPAM (a calicoctl work-alike).")
+@click.group(context_settings=CONTEXT, help="""Manage Calico resources and inspect nodes and IPAM
+(a calicoctl work-alike).
+
+\b
+Examples:
+  calicoctl-py apply -f policy.yaml
+  calicoctl-py get networkpolicy -n prod -o wide
+  calicoctl-py ipam show --show-blocks
+  eval "$(calicoctl-py completion bash)"
+""")
 @click.option("-l", "--log-level", default="panic", show_default=True,
               type=click.Choice(["panic", "fatal", "error", "warn", "warning", "info", "debug"],
                                 case_sensitive=False), help="Log level for diagnostics on stderr.")
@@ -127,13 +135,10 @@ def delete(kind, names, filename, recursive, skip_not_exists, config, namespace)
         for name in names:
             try:
                 ds.delete(spec.kind, name, ns)
-                done += 1
             except NotFound as e:
                 if not skip_not_exists:
-                    fail(f"Hit error: {e}" if not done else
-                         f"Partial success: deleted the first {done} out of {len(names)} resources:\n"
-                         f"Hit error: {e}")
-                done += 1
+                    fail(resources.failure_message("delete", [spec.doc_kind], len(names), done, e))
+            done += 1
         click.echo(f"Successfully deleted {done} '{spec.doc_kind}' resource(s)")
 
 
@@ -244,7 +249,13 @@ def version(client_only, config):
 
 @main.group(context_settings=CONTEXT)
 def node():
-    """Inspect the Calico node this command runs on."""
+    """Inspect the Calico node this command runs on.
+
+    \b
+    Examples:
+      calicoctl-py node status
+      calicoctl-py node checksystem
+    """
 
 
 @node.command("status", context_settings=CONTEXT)
@@ -278,7 +289,14 @@ def node_checksystem(kernel_config):
 
 @main.group(context_settings=CONTEXT)
 def ipam():
-    """Show, check and release IP address allocations."""
+    """Show, check and release IP address allocations.
+
+    \b
+    Examples:
+      calicoctl-py ipam show --show-blocks
+      calicoctl-py ipam check -o report.json
+      calicoctl-py ipam release --ip=10.65.0.3
+    """
 
 
 @ipam.command("show", context_settings=CONTEXT)
@@ -343,12 +361,24 @@ def ipam_release(ip, from_report, force, config):
 
 @main.group(context_settings=CONTEXT)
 def datastore():
-    """Back up and restore the Calico datastore."""
+    """Back up and restore the Calico datastore.
+
+    \b
+    Examples:
+      calicoctl-py datastore migrate export > backup.yaml
+      calicoctl-py datastore migrate import -f backup.yaml
+    """
 
 
 @datastore.group("migrate", context_settings=CONTEXT)
 def migrate():
-    """Export all Calico data as one YAML stream, or import it."""
+    """Export all Calico data as one YAML stream, or import it.
+
+    \b
+    Examples:
+      calicoctl-py datastore migrate export > backup.yaml
+      calicoctl-py datastore migrate import -f backup.yaml
+    """
 
 
 @migrate.command("export", context_settings=CONTEXT)
@@ -389,11 +419,9 @@ def completion(shell):
     Example:
       eval "$(calicoctl-py completion bash)"
     """
-    import os
-    import subprocess
-    env = dict(os.environ, _CALICOCTL_PY_COMPLETE=f"{shell}_source")
-    out = subprocess.run([sys.argv[0]], env=env, capture_output=True, text=True)
-    click.echo(out.stdout, nl=False)
+    from click.shell_completion import get_completion_class
+    script = get_completion_class(shell)(main, {}, "calicoctl-py", "_CALICOCTL_PY_COMPLETE").source()
+    click.echo(script)
 
 
 if __name__ == "__main__":

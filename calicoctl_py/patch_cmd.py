@@ -100,7 +100,8 @@ def _store(ds, body: dict, verb: str):
     try:
         res = model.load(body)
     except ValidationError as e:
-        fail(f"Failed to {verb} resource: " + "; ".join(str(fe) for fe in e.errors))
+        fail(f"Failed to {verb} resource: "
+             + "; ".join(resources.field_error_text(fe) for fe in e.errors))
     return ds.update(res)
 
 

@@ -66,13 +66,38 @@ def load_documents(docs, namespace: str | None, action: str):
             resources.append((doc, model.load(body)))
         except ValidationError as e:
             for fe in e.errors:
-                errors.append(f"{_describe(doc, spec)}: {fe}")
+                errors.append(f"{_describe(doc, spec)}: {field_error_text(fe)}")
     if not errors:
         errors.extend(_pool_overlaps([r for _, r in resources], [d for d, _ in resources]))
     if errors:
         msg = "\n".join(errors)
         fail(f"Failed to {action} resources: {len(errors)} error(s), nothing was written:\n{msg}")
     return resources
+
+
+def field_error_text(fe) -> str:
+    """One field error as users read it; unknown fields in calicoctl's words
+    ("field in document is not recognized or is in the wrong location: spec.foo")."""
+    from libcalico_py.model.schema import UNKNOWN_FIELD
+    if fe.reason == UNKNOWN_FIELD:
+        return f"{UNKNOWN_FIELD}: {fe.path}"
+    return str(fe)
+
+
+def failure_message(action: str, kinds: list[str], total: int, done: int, error) -> str:
+    """calicoctl's wording when a write or delete fails part-way (create.go/delete.go):
+    nothing handled -> "Failed to <action> ..."; some handled -> "Partial success: ..."."""
+    distinct = sorted(set(kinds))
+    kind = distinct[0] if len(distinct) == 1 else None
+    if done == 0:
+        if total == 1 and kind:
+            return f"Failed to {action} '{kind}' resource: {error}"
+        if kind:
+            return f"Failed to {action} any '{kind}' resources: {error}"
+        return f"Failed to {action} any resources: {error}"
+    what = f"'{kind}' resources" if kind else "resources"
+    return (f"Partial success: {ACTION_PAST.get(action, action + 'd')} the first {done} out of "
+            f"{total} {what}:\nHit error: {error}")
 
 
 def _pool_overlaps(resources, docs):
@@ -136,10 +161,7 @@ def write_all(ds, resources, action: str, skip_exists=False, skip_not_exists=Fal
                     if not skip_not_exists:
                         raise
         except CalicoError as e:
-            from libcalico_py.model import kinds as _kinds
-            prefix = (f"Partial success: {ACTION_PAST[action]} the first {done} out of "
-                      f"{len(resources)} resources:\n" if done else "")
-            fail(f"{prefix}Hit error: {_describe(doc, _kinds.by_kind(res.kind))}: {e}")
+            fail(failure_message(action, [_doc_kind(r) for _, r in resources], len(resources), done, e))
         done += 1
         kinds.append(spec_kind)
     click.echo(_summary(action, kinds, done))

@@ -36,9 +36,14 @@ class Result:
         return [line.split() for line in self.out.splitlines() if line.strip()]
 
 
-def calicoctl(endpoint: str, *args: str, stdin: str | None = None, env: dict | None = None) -> Result:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("ETCD_", "CALICO_"))}
-    environ.update({"ETCD_ENDPOINTS": endpoint, "DATASTORE_TYPE": "etcdv3"})
+def calicoctl(endpoint: str | None, *args: str, stdin: str | None = None,
+              env: dict | None = None) -> Result:
+    """Run calicoctl-py with ETCD_ENDPOINTS=endpoint (None: no datastore variables at all,
+    e.g. to test --config files)."""
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith(("ETCD_", "CALICO_", "DATASTORE_"))}
+    if endpoint is not None:
+        environ.update({"ETCD_ENDPOINTS": endpoint, "DATASTORE_TYPE": "etcdv3"})
     environ.update(env or {})
     p = subprocess.run([CALICOCTL, *args], input=stdin, capture_output=True, text=True,
                        env=environ, timeout=60)
