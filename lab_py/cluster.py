@@ -13,6 +13,23 @@ from lab_py import netns, state
 from lab_py.state import FABRIC_NET, Lab, Node
 
 READY_TIMEOUT = 90.0
+SIGNATURE = "calico-lab:"   # alias of the fabric bridge: how gc recognises a lab it did not record
+
+
+def owns_namespace(name: str, ns: str) -> bool:
+    """True for the namespaces lab `name` creates: <name>-fabric, <name>-nodeN, <name>-p-<ns>-<pod>."""
+    rest = ns[len(name) + 1:] if ns.startswith(f"{name}-") else None
+    return rest is not None and (rest == "fabric" or (rest.startswith("node") and rest[4:].isdigit())
+                                 or rest.startswith("p-"))
+
+
+def is_lab_fabric(ns: str) -> str | None:
+    """The lab name if `ns` is a fabric namespace made by calico-lab (its bridge carries our alias)."""
+    if not ns.endswith("-fabric"):
+        return None
+    p = netns.sh("ip", "-n", ns, "-o", "link", "show", "br0", check=False)
+    name = ns[:-len("-fabric")]
+    return name if p.returncode == 0 and f"alias {SIGNATURE}{name}" in p.stdout else None
 
 
 def _bin(name: str) -> str:
@@ -34,6 +51,7 @@ def _start_fabric(lab: Lab) -> None:
     netns.sh("ip", "-n", ns, "link", "add", "br0", "type", "bridge")
     netns.sh("ip", "-n", ns, "addr", "add", f"{FABRIC_NET}.1/24", "dev", "br0")
     netns.sh("ip", "-n", ns, "link", "set", "br0", "up")
+    netns.sh("ip", "-n", ns, "link", "set", "br0", "alias", f"{SIGNATURE}{lab.name}")
     data = os.path.join(lab.dir, "etcd")
     os.makedirs(data, exist_ok=True)
     client = f"http://{FABRIC_NET}.1:{state.ETCD_PORT}"
@@ -143,9 +161,8 @@ def down(name: str, progress=lambda m: None) -> None:
     for node in lab.nodes.values():
         _stop(node.pid)
     _stop(lab.etcd_pid, 2.0)
-    prefix = f"{name}-"
     for ns in netns.list_all():
-        if ns.startswith(prefix):
+        if owns_namespace(name, ns):
             netns.delete(ns)
     shutil.rmtree(os.path.join(state.LAB_ROOT, name), ignore_errors=True)
     progress(f"[{name}] down")
@@ -155,6 +172,8 @@ def gc(progress=lambda m: None) -> list[str]:
     """Remove labs whose etcd is gone (a crashed or killed run) and orphaned namespaces."""
     removed = []
     for name in state.known_labs():
+        if state.in_use(name):
+            continue
         try:
             lab = state.load(name)
             healthy = netns.alive(lab.etcd_pid)
@@ -165,9 +184,10 @@ def gc(progress=lambda m: None) -> list[str]:
             removed.append(name)
     live = set(state.known_labs())
     for ns in netns.list_all():
-        if ns.endswith("-fabric") and ns[:-len("-fabric")] not in live:
-            down(ns[:-len("-fabric")], progress)
-            removed.append(ns[:-len("-fabric")])
+        name = is_lab_fabric(ns)
+        if name and name not in live:
+            down(name, progress)
+            removed.append(name)
     return removed
 
 

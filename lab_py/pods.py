@@ -109,11 +109,12 @@ def add_pod(lab: Lab, namespace: str, pod_name: str, node_name: str, labels: dic
                                         for p in ports]}}
             cluster.calicoctl(lab, ["patch", "workloadendpoint", endpoint_name(node_name, pod_name),
                                     "-n", namespace, "-p", json.dumps(patch)])
-        served = [p for p in ports if p["protocol"] in ("TCP", "UDP")]   # no SCTP in this kernel
+        # One socket per (protocol, number) even when several names share it; no SCTP in this kernel.
+        served = sorted({(p["protocol"], p["port"]) for p in ports if p["protocol"] in ("TCP", "UDP")})
         if served:
             args = [sys.executable, "-m", "lab_py.podserver"]
-            for p in served:
-                args += [f"--{p['protocol'].lower()}", str(p["port"])]
+            for proto, number in served:
+                args += [f"--{proto.lower()}", str(number)]
             pod.server_pid = netns.spawn(pod.netns, args, os.path.join(lab.dir, f"pod-{namespace}-{pod_name}.log"))
     except BaseException:
         try:

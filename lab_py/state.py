@@ -126,6 +126,20 @@ def locked(name: str):
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def in_use(name: str) -> bool:
+    """True while another calico-lab call holds the lab's lock (e.g. an `up` in progress)."""
+    path = os.path.join(LAB_ROOT, name, "lock")
+    if not os.path.exists(path):
+        return False
+    with open(path, "a") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+        return False
+
+
 def known_labs() -> list[str]:
     if not os.path.isdir(LAB_ROOT):
         return []
