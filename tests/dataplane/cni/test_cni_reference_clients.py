@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 
-from tests.dataplane.cni.test_calico_plugin import ipj, sh
+from tests.dataplane.cni.test_cni_calico_plugin import ipj, sh
 from tests.integration.cni.cni_harness import (CALICO, CALICO_IPAM, REF_CNI, allocated, ipam_keys,
                                                run_plugin)
 
