@@ -24,7 +24,7 @@ from libcalico_py.selector.index import LabelIndex
 from felixpy.calc.rule_scanner import IPSetSpec
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MemberSource:
     """What one item can contribute: its nets and its named ports (name, proto, port)."""
 

@@ -32,7 +32,7 @@ BUILTIN_TIERS: dict[str, tuple[float, str]] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyMeta:
     """What the sorter needs to know about a policy."""
 

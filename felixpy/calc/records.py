@@ -35,7 +35,7 @@ POLICY_KINDS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EndpointRecord:
     endpoint_id: WorkloadEndpointID
     node: str
@@ -54,7 +54,7 @@ class EndpointRecord:
         return self.ipv4_nets + self.ipv6_nets
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NetworkSetRecord:
     item_id: tuple
     namespace: str | None
@@ -62,7 +62,7 @@ class NetworkSetRecord:
     nets: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PolicyRecord:
     policy_id: PolicyID
     meta: PolicyMeta
@@ -71,7 +71,7 @@ class PolicyRecord:
     egress: tuple = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProfileRecord:
     name: str
     labels_to_apply: dict = field(hash=False, compare=True)
@@ -79,7 +79,7 @@ class ProfileRecord:
     egress: tuple = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PoolRecord:
     name: str
     cidr: str
