@@ -140,10 +140,14 @@ def cmd_add(conf: NetConf, env: CNIEnv, environ: Mapping[str, str]) -> dict:
                              env.ifname, conf.name, host_if, wiring.pod_mac,
                              [str(i) for i in ips], conf.labels)
         workload.write(ds, doc)
-    except BaseException:
-        if wired:
-            dataplane.tear_down(env.netns, env.ifname, host_if)
-        addrs.release()
+    except BaseException as exc:
+        # Undo in reverse; every step is attempted even if an earlier one fails.
+        steps = ([lambda: dataplane.tear_down(env.netns, env.ifname, host_if)] if wired else [])
+        for step in steps + [addrs.release]:
+            try:
+                step()
+            except Exception as cleanup_error:  # reported with the original error
+                exc.add_note(f"cleanup after failed ADD also failed: {cleanup_error}")
         raise
     return {"interfaces": [{"name": host_if, "mac": dataplane.HOST_MAC},
                            {"name": env.ifname, "mac": wiring.pod_mac, "sandbox": env.netns}],
