@@ -39,7 +39,8 @@ def _files_in(path: str, recursive: bool) -> list[str]:
 def _parse_text(text: str, source: str) -> list:
     import yaml
     stripped = text.lstrip()
-    if stripped.startswith(("{", "[")):
+    multi_doc = any(line.rstrip() == "---" for line in text.splitlines())
+    if stripped.startswith(("{", "[")) and not multi_doc:
         try:
             data = json.loads(text)
             return data if isinstance(data, list) else [data]

@@ -18,6 +18,11 @@ def test_manifest_reads_multi_doc_yaml_json_and_lists(tmp_path):
     assert [d.body["kind"] for d in docs] == ["X", "Y"]
 
 
+def test_manifest_yaml_stream_of_json_documents():
+    docs = manifests.read("-", stdin=io.StringIO('{"kind": "A"}\n---\n{"kind": "B"}\n'))
+    assert [d.body["kind"] for d in docs] == ["A", "B"]
+
+
 def test_manifest_directory_is_read_in_name_order(tmp_path):
     (tmp_path / "b.yaml").write_text("kind: B\n")
     (tmp_path / "a.json").write_text('{"kind": "A"}')
