@@ -60,6 +60,10 @@ class EndpointManager:
         self._dirty |= set(self._endpoints)
         self._dispatch_dirty = True
 
+    @property
+    def dirty(self) -> bool:
+        return bool(self._dirty) or self._dispatch_dirty
+
     def complete_deferred_work(self) -> None:
         for eid in self._dirty:
             ep = self._endpoints.get(eid)

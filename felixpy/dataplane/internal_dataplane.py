@@ -86,8 +86,7 @@ class InternalDataplane:
     @property
     def dirty(self) -> bool:
         return (any(t.dirty for t in self.tables.values()) or self.ipsets.dirty or self.routes.dirty
-                or self.masq_manager._dirty or bool(self.endpoint_manager._dirty)
-                or self.endpoint_manager._dispatch_dirty)
+                or any(m.dirty for m in self.managers))
 
     def queue_iptables_resync(self) -> None:
         for t in self.tables.values():

@@ -27,6 +27,8 @@ class IPSetManager:
             self._types.pop(msg.set_id, None)
             self.ipsets.remove_set(msg.set_id)
 
+    dirty = False      # everything is handed to the driver in on_update
+
     def complete_deferred_work(self) -> None:
         pass
 

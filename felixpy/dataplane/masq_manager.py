@@ -39,6 +39,10 @@ class MasqManager:
         self.renderer = renderer
         self._dirty = True
 
+    @property
+    def dirty(self) -> bool:
+        return self._dirty
+
     def complete_deferred_work(self) -> None:
         if not self._dirty:
             return

@@ -61,6 +61,8 @@ class PolicyManager:
         for pid, rules in self._profiles.items():
             self._program(("profile", pid), renderer.profile_chains(pid, rules))
 
+    dirty = False      # everything is handed to the table in on_update
+
     def complete_deferred_work(self) -> None:
         pass
 
