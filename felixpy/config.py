@@ -18,6 +18,7 @@ architecture wants realized state observable, e.g. for a CNI ADD that waits for 
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -87,7 +88,13 @@ def _str(v: Any) -> str:
 
 
 def _raw(v: Any) -> Any:
-    """Passed through unparsed: the renderer validates it (e.g. failsafe port lists)."""
+    """Passed on for the renderer to validate (failsafe port lists). The calculation graph
+    sends FelixConfiguration lists as compact JSON text; those are decoded here."""
+    if isinstance(v, str) and v.strip()[:1] in ("[", "{"):
+        try:
+            return json.loads(v)
+        except ValueError:
+            raise ValueError("not valid JSON") from None
     return v
 
 
@@ -134,6 +141,7 @@ PARAMS: tuple[Param, ...] = (
     Param("IpsetsRefreshInterval", _duration, 90.0),
     Param("MaxIptablesFailures", _int, 10),
     Param("Ipv4NormalRoutePriority", _int, 1024),
+    Param("ChainInsertMode", _choice("insert", "append"), "insert"),
     Param("InterfacePrefix", _str, "cali", rules=True),
     Param("DefaultEndpointToHostAction", _choice("DROP", "ACCEPT", "RETURN"), "DROP", rules=True),
     Param("IptablesFilterDenyAction", _choice("DROP", "REJECT"), "DROP", rules=True),
@@ -153,10 +161,13 @@ PARAMS: tuple[Param, ...] = (
     Param("PrometheusMetricsHost", _str, ""),
     Param("PrometheusMetricsPort", _port, 9091),
     Param("EndpointReportingEnabled", _bool, True),
+    Param("ReportingInterval", _duration, 30.0),
+    Param("ReportingTTL", _duration, 90.0),
 )
 
 _BY_KEY = {p.name.lower(): p for p in PARAMS}
-RESTART_PARAMS = {"IptablesBackend", "IptablesWriter", "HealthEnabled", "HealthHost", "HealthPort",
+RESTART_PARAMS = {"IptablesBackend", "IptablesWriter", "ChainInsertMode", "EndpointReportingEnabled",
+                  "ReportingInterval", "ReportingTTL", "HealthEnabled", "HealthHost", "HealthPort",
                   "PrometheusMetricsEnabled", "PrometheusMetricsHost", "PrometheusMetricsPort"}
 
 

@@ -40,7 +40,8 @@ def make_dataplane_factory():
                  config.IptablesBackend, config.source("IptablesBackend"), writer.kind)
         write_global_sysctls()
         return InternalDataplane(writer, RulesConfig.from_felix_config(config.rules_dict()),
-                                 route_metric=config.Ipv4NormalRoutePriority)
+                                 route_metric=config.Ipv4NormalRoutePriority,
+                                 chain_insert_mode=config.ChainInsertMode)
     return build
 
 
@@ -52,10 +53,16 @@ def run(environ=None) -> int:
         log.error("bad configuration: %s", exc)
         return EXIT_CONFIG
     setup_logging(config.LogSeverityScreen)
+    from felixpy.rules.defs import RulesConfig, RulesConfigError
+    try:
+        RulesConfig.from_felix_config(config.rules_dict())
+    except RulesConfigError as exc:
+        log.error("bad configuration: %s", exc)
+        return EXIT_CONFIG
 
     from felixpy.calc.graph import CalcGraph
     from felixpy.dataplane.loop import DataplaneLoop
-    from felixpy.dataplane.status_reporter import StatusReporter
+    from felixpy.dataplane.status_reporter import FelixStatusReporter, StatusReporter
     from felixpy.health import Health, HealthServer
     from felixpy.metrics import FelixMetrics, MetricsServer
     from libcalico_py.datastore.config import DatastoreConfig
@@ -83,6 +90,8 @@ def run(environ=None) -> int:
     loop = DataplaneLoop(config, graph, make_dataplane_factory(), health=health, metrics=metrics,
                          status_reporter=reporter)
     syncer = Syncer(ds, list(FELIX_PREFIXES), loop.on_updates, loop.on_status)
+    felix_status = FelixStatusReporter(ds.kv, config.hostname, config.ReportingInterval, config.ReportingTTL,
+                                       loop.first_apply_done).start()
 
     def on_signal(signum, _frame):
         log.info("signal %d: shutting down (programmed state stays in the kernel)", signum)
@@ -95,6 +104,7 @@ def run(environ=None) -> int:
         code = loop.run()
     finally:
         syncer.stop(timeout=2)
+        felix_status.stop()
         if reporter:
             reporter.stop()
         for s in servers:

@@ -47,8 +47,10 @@ def write_global_sysctls(proc_sys: str = "/proc/sys/net") -> None:
 
 
 class InternalDataplane:
-    def __init__(self, writer, rules_config, route_metric: int = 1024, route_grace_period: float = 10.0):
+    def __init__(self, writer, rules_config, route_metric: int = 1024, route_grace_period: float = 10.0,
+                 chain_insert_mode: str = "insert"):
         self.writer = writer
+        self.chain_insert_mode = chain_insert_mode
         self.tables = {t: Table(t, writer) for t in TABLE_ORDER}
         self.ipsets = IPSets(4, name_of=lambda set_id: names.ipset_name(set_id, 4))
         self.routes = RouteTable(rules_config.interface_prefixes, metric=route_metric,
@@ -67,6 +69,10 @@ class InternalDataplane:
                 table.update_chain(chain)
             hooks = self.renderer.kernel_hooks(name)
             appended = self.renderer.kernel_hooks_append(name)
+            if self.chain_insert_mode == "append":      # ChainInsertMode=append: all hooks go last
+                appended = {kc: list(hooks.get(kc, [])) + list(appended.get(kc, []))
+                            for kc in set(hooks) | set(appended)}
+                hooks = {}
             for kc in set(hooks) | set(appended) | table.hook_chain_names():
                 table.set_hook_rules(kc, hooks.get(kc, []))
                 table.set_hook_rules(kc, appended.get(kc, []), append=True)

@@ -148,10 +148,12 @@ class DataplaneLoop:
             self.dataplane.on_update(msg)
 
     def _on_config(self, merged: dict) -> None:
+        from felixpy.rules.defs import RulesConfig, RulesConfigError
         try:
             new = self.env_config.merge_datastore(merged)
-        except ConfigError as exc:
-            log.error("ignoring FelixConfiguration update: %s", exc)
+            RulesConfig.from_felix_config(new.rules_dict())
+        except (ConfigError, RulesConfigError) as exc:
+            log.error("ignoring FelixConfiguration update, keeping the previous configuration: %s", exc)
             return
         changed = self.config.changed(new)
         self.config = new
@@ -164,7 +166,6 @@ class DataplaneLoop:
             return
         for name in changed & RESTART_PARAMS:
             log.warning("%s changed to %r: takes effect when the agent restarts", name, new.get(name))
-        from felixpy.rules.defs import RulesConfig
         from felixpy.config import PARAMS
         if changed & {p.name for p in PARAMS if p.rules}:
             self.dataplane.set_rules_config(RulesConfig.from_felix_config(new.rules_dict()))

@@ -1,4 +1,5 @@
-"""Endpoint status written back to etcd, so realized state is observable.
+"""Status written back to etcd: per-endpoint status, so realized state is observable, and
+Felix's own periodic liveness report.
 
 After each successful apply the loop hands over {WorkloadEndpointID: "up"|"down"}; this
 reporter writes `/calico/felix/v2/no-region/host/<host>/workload/<orch>/<workload>/endpoint/<ep>`
@@ -12,10 +13,12 @@ doubled; for k8s the workload is `<namespace>/<pod>`.
 """
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import re
 import threading
+import time
 
 from libcalico_py.errors import CalicoError
 
@@ -105,3 +108,46 @@ class StatusReporter:
                 with self._lock:
                     self._lock.wait(backoff)
                 backoff = min(backoff * 2, self._max)
+
+
+class FelixStatusReporter:
+    """Felix's liveness report (calico.md §1.3): every `interval` seconds, once the first
+    complete programming is done, write `/calico/felix/v2/no-region/host/<host>/status` with an
+    etcd lease of `ttl` seconds and `.../last_reported_status` without one, both
+    {"time": RFC3339, "uptime": seconds, "first_update": true only in the first report}.
+    An interval of 0 disables it (what calico-node configures by default)."""
+
+    def __init__(self, kv, hostname: str, interval: float, ttl: float, ready_event: threading.Event):
+        self.kv, self.hostname, self.interval, self.ttl = kv, hostname, interval, ttl
+        self.ready_event = ready_event
+        self._stop = threading.Event()
+        self._start = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="felix-status", daemon=True)
+        self.reports = 0
+
+    def start(self) -> "FelixStatusReporter":
+        if self.interval > 0:
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self.ready_event.wait(0.5):
+            if self._stop.is_set():
+                return
+        base = f"{STATUS_PREFIX}{self.hostname}"
+        while not self._stop.is_set():
+            value = json.dumps({"time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                "uptime": round(time.monotonic() - self._start, 3),
+                                "first_update": self.reports == 0})
+            try:
+                self.kv.put(f"{base}/status", value, lease_ttl=max(1, int(self.ttl)))
+                self.kv.put(f"{base}/last_reported_status", value)
+                self.reports += 1
+            except CalicoError as exc:
+                log.warning("felix status report failed (%s); next attempt in %.0fs", exc, self.interval)
+            self._stop.wait(self.interval)
