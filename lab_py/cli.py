@@ -31,7 +31,8 @@ def _run(fn):
     from lab_py.pods import LabError
     try:
         return fn()
-    except (state.LabNotFound, LabError, LabelError, CommandFailed, TimeoutError, RuntimeError, ValueError) as e:
+    except (state.LabNotFound, LabError, LabelError, CommandFailed, TimeoutError, RuntimeError, ValueError,
+            OSError) as e:
         click.echo(f"calico-lab: {e}", err=True)
         sys.exit(1)
 
@@ -56,7 +57,8 @@ def up(lab_name, nodes, pool):
     from lab_py import cluster, state
 
     def go():
-        with state.locked(lab_name):
+        state.validate_name(lab_name)
+        with state.locked(lab_name, create=True):
             lab = cluster.up(lab_name, nodes, pool, click.echo)
             state.save(lab)
     _run(go)
@@ -136,7 +138,13 @@ def namespace_label(lab_name, ns, changes, overwrite):
             if ns not in lab.namespaces:
                 raise pods.LabError(f"namespace {ns!r} does not exist")
             current = {k: v for k, v in lab.namespaces[ns].items() if k != pods.NS_NAME_LABEL}
-            pods.set_namespace(lab, ns, lbl.apply_changes(current, changes, overwrite))
+            new = lbl.apply_changes(current, changes, overwrite)
+            for key in lbl.missing_removals(current, changes):
+                click.echo(f'label "{key}" not found.')
+            if new == current:
+                click.echo(f"namespace/{ns} not labeled")
+                return
+            pods.set_namespace(lab, ns, new)
             state.save(lab)
         click.echo(f"namespace/{ns} labeled")
     _run(go)
@@ -184,7 +192,14 @@ def pod_label(lab_name, target, changes, overwrite):
             lab = state.load(lab_name)
             if target not in lab.pods:
                 raise pods.LabError(f"pod {target} does not exist")
-            pods.set_pod_labels(lab, target, lbl.apply_changes(lab.pods[target].labels, changes, overwrite))
+            current = lab.pods[target].labels
+            new = lbl.apply_changes(current, changes, overwrite)
+            for key in lbl.missing_removals(current, changes):
+                click.echo(f'label "{key}" not found.')
+            if new == current:
+                click.echo(f"pod/{target} not labeled")
+                return
+            pods.set_pod_labels(lab, target, new)
             state.save(lab)
         click.echo(f"pod/{target} labeled")
     _run(go)

@@ -132,11 +132,14 @@ def up(name: str, nodes: int, pool: str | None, progress) -> Lab:
             _wait(f"{node.name} to be ready (see {node.run_dir}/log)", lambda n=node: node_ready(lab, n),
                   READY_TIMEOUT, 0.5)
             progress(f"[{name}] {node.name} ready")
+        lab.complete = True
         progress(f"[{name}] up: {nodes} node(s), pool {lab.pool}, etcd {lab.etcd_endpoint} "
                  f"in {time.monotonic() - t0:.1f} s")
         return lab
     except BaseException:
         state.save(lab)
+        progress(f"[{name}] up failed; the half-built lab is left for inspection "
+                 f"(logs in {lab.dir}); remove it with: calico-lab down --name {name}")
         raise
 
 
@@ -168,18 +171,31 @@ def down(name: str, progress=lambda m: None) -> None:
     progress(f"[{name}] down")
 
 
+def crashed(lab: Lab) -> str | None:
+    """Why the lab counts as crashed, or None when it is a working lab."""
+    if not lab.complete:
+        return "its `up` never finished"
+    if not netns.alive(lab.etcd_pid):
+        return "its etcd is not running"
+    if lab.nodes and not any(netns.alive(n.pid) for n in lab.nodes.values()):
+        return "none of its nodes is running"
+    return None
+
+
 def gc(progress=lambda m: None) -> list[str]:
-    """Remove labs whose etcd is gone (a crashed or killed run) and orphaned namespaces."""
+    """Remove crashed labs (see `crashed`; a lab another calico-lab call is working on is
+    left alone) and the namespaces of labs whose state is gone (recognised by the fabric
+    bridge's alias, so nobody else's namespaces are touched)."""
     removed = []
     for name in state.known_labs():
         if state.in_use(name):
             continue
         try:
-            lab = state.load(name)
-            healthy = netns.alive(lab.etcd_pid)
-        except (state.LabNotFound, ValueError, KeyError):
-            healthy = False
-        if not healthy:
+            why = crashed(state.load(name))
+        except (state.LabNotFound, ValueError, KeyError, TypeError):
+            why = "its state is missing or unreadable"
+        if why:
+            progress(f"[{name}] crashed: {why}")
             down(name, progress)
             removed.append(name)
     live = set(state.known_labs())

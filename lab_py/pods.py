@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 import uuid
 
@@ -20,6 +21,8 @@ from lab_py import cluster, netns, state
 from lab_py.state import Lab, Pod
 
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+MAX_POD_NAME = 150          # keeps /var/run/netns/<lab>-p-<ns>.<pod> within a file name's 255 bytes
 
 
 class LabError(Exception):
@@ -36,13 +39,27 @@ def profile_doc(namespace: str, labels: dict) -> dict:
 
 
 def set_namespace(lab: Lab, namespace: str, labels: dict) -> None:
+    validate_namespace_name(namespace)
     labels = {**labels, NS_NAME_LABEL: namespace}
     cluster.calicoctl(lab, ["apply", "-f", "-"], input=yaml.safe_dump(profile_doc(namespace, labels)))
     lab.namespaces[namespace] = labels
 
 
 def _pod_netns(lab: Lab, namespace: str, pod: str) -> str:
-    return f"{lab.name}-p-{namespace}-{pod}"
+    # A namespace name has no '.', so "<ns>.<pod>" cannot collide ("a-b"/"c" vs "a"/"b-c").
+    return f"{lab.name}-p-{namespace}.{pod}"
+
+
+def validate_namespace_name(ns: str) -> None:
+    if len(ns) > 63 or not _DNS_LABEL.match(ns):
+        raise LabError(f"invalid namespace name {ns!r}: a DNS-1123 label (lower case letters, digits "
+                       f"and '-', starting and ending with a letter or digit, at most 63 characters)")
+
+
+def validate_pod_name(pod: str) -> None:
+    if len(pod) > MAX_POD_NAME or not all(_DNS_LABEL.match(part) for part in pod.split(".")):
+        raise LabError(f"invalid pod name {pod!r}: a DNS-1123 subdomain (lower case letters, digits, "
+                       f"'-' and '.', at most {MAX_POD_NAME} characters here)")
 
 
 def _cni(lab: Lab, node, command: str, pod: Pod, labels: dict) -> dict:
@@ -84,10 +101,22 @@ def parse_port(spec: str) -> dict:
     name, proto, port = parts
     if proto.upper() not in ("TCP", "UDP", "SCTP"):
         raise LabError(f"invalid protocol in {spec!r}: TCP, UDP or SCTP")
+    if not 1 <= int(port) <= 65535:
+        raise LabError(f"invalid port number in {spec!r}: 1-65535")
+    # Kubernetes' IANA_SVC_NAME: at most 15 characters, lower case alphanumerics and '-',
+    # at least one letter, no leading/trailing or double '-'.
+    if (not 1 <= len(name) <= 15 or not _DNS_LABEL.match(name) or "--" in name
+            or not any(c.isalpha() for c in name)):
+        raise LabError(f"invalid port name in {spec!r}: at most 15 lower case letters, digits and '-', "
+                       f"with at least one letter (Kubernetes' IANA_SVC_NAME)")
     return {"name": name, "protocol": proto.upper(), "port": int(port)}
 
 
 def add_pod(lab: Lab, namespace: str, pod_name: str, node_name: str, labels: dict, ports: list[dict]) -> Pod:
+    validate_pod_name(pod_name)
+    names = [p["name"] for p in ports]
+    if len(set(names)) != len(names):
+        raise LabError(f"duplicate port name {next(n for n in names if names.count(n) > 1)!r}")
     if namespace not in lab.namespaces:
         raise LabError(f"namespace {namespace!r} does not exist in lab {lab.name!r} "
                        f"(calico-lab namespace add --name {lab.name} {namespace})")

@@ -53,6 +53,7 @@ class Lab:
     nodes: dict = field(default_factory=dict)        # name -> Node
     namespaces: dict = field(default_factory=dict)   # name -> labels
     pods: dict = field(default_factory=dict)         # "ns/pod" -> Pod
+    complete: bool = False                           # `up` finished (False: half-built)
 
     @property
     def dir(self) -> str:
@@ -70,14 +71,14 @@ class Lab:
         return f"{self.name}-{node}"
 
     def to_json(self) -> dict:
-        return {"name": self.name, "pool": self.pool, "etcd_pid": self.etcd_pid,
+        return {"name": self.name, "pool": self.pool, "etcd_pid": self.etcd_pid, "complete": self.complete,
                 "nodes": {k: asdict(v) for k, v in self.nodes.items()},
                 "namespaces": self.namespaces,
                 "pods": {k: asdict(v) for k, v in self.pods.items()}}
 
     @classmethod
     def from_json(cls, d: dict) -> "Lab":
-        lab = cls(d["name"], d.get("pool", DEFAULT_POOL), d.get("etcd_pid"))
+        lab = cls(d["name"], d.get("pool", DEFAULT_POOL), d.get("etcd_pid"), complete=d.get("complete", True))
         lab.nodes = {k: Node(**v) for k, v in d.get("nodes", {}).items()}
         lab.namespaces = d.get("namespaces", {})
         lab.pods = {k: Pod(**v) for k, v in d.get("pods", {}).items()}
@@ -115,8 +116,11 @@ def save(lab: Lab) -> None:
 
 
 @contextlib.contextmanager
-def locked(name: str):
-    """Serialise concurrent calico-lab calls on one lab (e.g. pods added in parallel)."""
+def locked(name: str, create: bool = False):
+    """Serialise concurrent calico-lab calls on one lab (e.g. pods added in parallel).
+    Only `up` (create=True) may make the lab's directory."""
+    if not create and not os.path.isdir(os.path.join(LAB_ROOT, name)):
+        raise LabNotFound(f"no lab named {name!r} (start one with: calico-lab up --name {name})")
     os.makedirs(os.path.join(LAB_ROOT, name), exist_ok=True)
     with open(os.path.join(LAB_ROOT, name, "lock"), "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)

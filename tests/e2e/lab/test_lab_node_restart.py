@@ -64,7 +64,7 @@ def test_lab_node_processes_killed_are_restarted(clean_lab):
     _wait("BGP sessions of node2 Established again", lambda: _bgp_established(lab) == 2, 60)
     expected = Reachability(sorted(lab.ips)).ingress(named("x/b"), from_(in_ns("x")))
     lab.wait_matrix(expected, 80, "TCP", timeout=40, what="after node2 restart")
-    lab.wait_matrix(Reachability(sorted(lab.ips)), 81, "UDP", timeout=20, what="after node2 restart")
+    lab.wait_matrix(expected, 81, "UDP", timeout=20, what="after node2 restart")
     ready = subprocess.run([os.path.join(os.path.dirname(sys.executable), "calico-lab"), "status", "--name",
                             lab.name, "-o", "json"], capture_output=True, text=True)
     assert json.loads(ready.stdout)["nodes"][NODE]["ready"]
