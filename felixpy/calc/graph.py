@@ -41,11 +41,11 @@ from felixpy.calc.dispatcher import Dispatcher
 from felixpy.calc.event_sequencer import EventSequencer
 from felixpy.calc.ipset_members import IPSetMembers, MemberSource
 from felixpy.calc.local_endpoints import LocalEndpoints
-from felixpy.calc.messages import IPAMPoolUpdate, PolicyID, WorkloadEndpointID
+from felixpy.calc.messages import IPAMPoolUpdate, WorkloadEndpointID
 from felixpy.calc.policy_resolver import PolicyResolver
 from felixpy.calc.records import (DEFAULT_ALLOW_PROFILE, EndpointRecord, NetworkSetRecord,
                                   ProfileRecord, endpoint_record, network_set_record,
-                                  policy_record, pool_record, profile_record)
+                                  policy_id_for, policy_record, pool_record, profile_record)
 from felixpy.calc.validation_filter import ResourceUpdate, ValidationFilter
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class CalcGraph:
 
     def _on_endpoint(self, u: ResourceUpdate) -> None:
         ep_id = WorkloadEndpointID(u.namespace, u.name)
-        record = endpoint_record(u.namespace, u.name, u.doc) if u.doc is not None else None
+        record = endpoint_record(ep_id, u.doc) if u.doc is not None else None
         old = self._endpoints.get(ep_id)
         if record is None:
             if old is None:
@@ -218,12 +218,7 @@ class CalcGraph:
     # ---------------------------------------------------------------- policies
 
     def _on_policy(self, u: ResourceUpdate) -> None:
-        if u.kind == "KubernetesNetworkPolicy":
-            pid = PolicyID("knp", u.namespace or "", u.name)
-        elif u.kind == "NetworkPolicy":
-            pid = PolicyID("np", u.namespace or "", u.name)
-        else:
-            pid = PolicyID("gnp", "", u.name)
+        pid = policy_id_for(u.kind, u.namespace, u.name)
         record = None
         if u.resource is not None:
             doc = u.doc
@@ -241,7 +236,7 @@ class CalcGraph:
                 # program; they never select a workload endpoint.
                 log.debug("Policy %s is doNotTrack/preDNAT: not applied to workloads", pid)
             else:
-                record = policy_record(u.kind, u.namespace, u.name, doc)
+                record = policy_record(pid, doc)
         self._resolver.update_policy(pid, record)
 
     # ---------------------------------------------------------------- pools, config

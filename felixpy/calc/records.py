@@ -91,7 +91,7 @@ def _host_net(net: str, v6: bool) -> str:
     return net if "/" in net else net + ("/128" if v6 else "/32")
 
 
-def endpoint_record(namespace: str, name: str, doc: dict) -> EndpointRecord | None:
+def endpoint_record(endpoint_id: WorkloadEndpointID, doc: dict) -> EndpointRecord | None:
     """None when the endpoint has no addresses (Felix never sees those)."""
     spec = doc.get("spec") or {}
     nets = spec.get("ipNetworks") or ()
@@ -104,7 +104,7 @@ def endpoint_record(namespace: str, name: str, doc: dict) -> EndpointRecord | No
         for p in spec.get("ports") or () if p.get("name")
     )
     return EndpointRecord(
-        endpoint_id=WorkloadEndpointID(namespace, name),
+        endpoint_id=endpoint_id,
         node=spec.get("node", ""),
         iface=spec.get("interfaceName", ""),
         mac=spec.get("mac") or None,
@@ -128,7 +128,11 @@ def network_set_record(kind: str, namespace: str | None, name: str, doc: dict) -
     )
 
 
-def policy_record(kind: str, namespace: str | None, name: str, doc: dict) -> PolicyRecord:
+def policy_id_for(kind: str, namespace: str | None, name: str) -> PolicyID:
+    return PolicyID(POLICY_KINDS[kind], namespace or "", name)
+
+
+def policy_record(policy_id: PolicyID, doc: dict) -> PolicyRecord:
     spec = doc.get("spec") or {}
     types = spec.get("types") or default_types(spec.get("ingress"), spec.get("egress"))
     order = spec.get("order")
@@ -139,9 +143,9 @@ def policy_record(kind: str, namespace: str | None, name: str, doc: dict) -> Pol
         egress="Egress" in types,
     )
     return PolicyRecord(
-        policy_id=PolicyID(POLICY_KINDS[kind], namespace or "", name),
+        policy_id=policy_id,
         meta=meta,
-        selector=parse_cached(policy_selector_text(spec, namespace or "")),
+        selector=parse_cached(policy_selector_text(spec, policy_id.namespace)),
         ingress=tuple(spec.get("ingress") or ()),
         egress=tuple(spec.get("egress") or ()),
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from felixpy.calc.event_sequencer import EventSequencer
 from felixpy.calc.messages import (ActivePolicyRemove, ActivePolicyUpdate, ActiveProfileRemove,
-                                   ActiveProfileUpdate, ConfigUpdate, InSync, IPAMPoolRemove,
+                                   ConfigUpdate, InSync, IPAMPoolRemove,
                                    IPAMPoolUpdate, IPSetDeltaUpdate, IPSetRemove, IPSetUpdate,
                                    PolicyID, PolicyRules, WorkloadEndpoint, WorkloadEndpointID,
                                    WorkloadEndpointRemove, WorkloadEndpointUpdate)
