@@ -2,9 +2,10 @@
 
 Sets up a node namespace (with an uplink and its own etcd on 127.0.0.1) and 100 pod
 namespaces, then execs `calico-py` ADD for each pod one after another, then DEL for each,
-timing every exec from spawn to exit. Separately times a bare interpreter start and an
-interpreter that only imports what ADD imports, so the figures split into start-up, imports
-and real work (etcd transactions and two `ip -batch` runs).
+timing every exec from spawn to exit. Interleaved with the ADDs it times a bare interpreter
+start and an interpreter that only imports what ADD imports, so the figures split into
+start-up, imports and real work (etcd transactions and two `ip -batch` runs) under the same
+load.
 
 Run as root from the repository root: `.venv/bin/python bench/cni.py [--pods N]`.
 Everything it creates carries the prefix `bcni<pid>-` and is removed at the end.
@@ -53,9 +54,6 @@ def main() -> None:
     ap.add_argument("--pods", type=int, default=100)
     opts = ap.parse_args()
 
-    startup = time_exec([PY, "-c", "pass"], 30)
-    imports = time_exec([PY, "-c", ADD_IMPORTS], 30)
-
     ns = NetnsFactory(f"bcni{os.getpid()}-")
     server = None
     try:
@@ -73,8 +71,11 @@ def main() -> None:
                 "etcd_endpoints": server.endpoint, "nodename": "node1",
                 "ipam": {"type": "calico-ipam-py"}}
         pods = [ns(f"p{i}") for i in range(opts.pods)]
-        adds, dels = [], []
+        adds, dels, startup, imports = [], [], [], []
         for i, pod in enumerate(pods):
+            # Interleaved so that all three see the same machine load.
+            startup += time_exec([PY, "-c", "pass"], 1)
+            imports += time_exec([PY, "-c", ADD_IMPORTS], 1)
             t = time.perf_counter()
             r = run_plugin(CALICO, "ADD", conf, f"bench{i}", netns=f"/var/run/netns/{pod}",
                            cni_args=f"IgnoreUnknown=1;K8S_POD_NAMESPACE=bench;K8S_POD_NAME=pod{i}",
