@@ -566,12 +566,12 @@ class EtcdDatastore:
                                               "must not be set for a create request",
                                               resource.metadata.resource_version)], kind, name)
         key = self._key_of(resource)
-        doc = resource.to_dict()
-        md = doc.setdefault("metadata", {})
-        md.setdefault("creationTimestamp", None)
-        md["creationTimestamp"] = md["creationTimestamp"] or _now_rfc3339()
-        md["uid"] = md.get("uid") or str(uuid.uuid4())
-        value = self._encode(doc)
+        # Fill the server-side fields on a copy and serialise that, so every write
+        # stores the model's canonical key order (get -o yaml | apply is byte-identical).
+        r = resource.copy()
+        r.metadata.creation_timestamp = r.metadata.creation_timestamp or _now_rfc3339()
+        r.metadata.uid = r.metadata.uid or str(uuid.uuid4())
+        value = self._encode(r.to_dict())
         resp = self.kv.txn_response([("version", key, 0)], [("put", key, value)])
         if not resp.succeeded:
             raise AlreadyExists(kind, name, namespace)
@@ -593,19 +593,18 @@ class EtcdDatastore:
                                               "must be a decimal etcd revision", rv)],
                                   kind, name) from None
         key = self._key_of(resource)
-        doc = resource.to_dict()
-        md = doc.setdefault("metadata", {})
-        if not md.get("uid") or not md.get("creationTimestamp"):
+        r = resource.copy()
+        if not r.metadata.uid or not r.metadata.creation_timestamp:
             current = self.kv.get(key)
             if current is None:
                 raise NotFound(kind, name, namespace)
             if current.mod_revision != rev:
                 raise Conflict(key, rv, str(current.mod_revision))
             stored_md = json.loads(current.value).get("metadata", {})
-            for field in ("uid", "creationTimestamp"):
-                if not md.get(field) and stored_md.get(field):
-                    md[field] = stored_md[field]
-        value = self._encode(doc)
+            r.metadata.uid = r.metadata.uid or stored_md.get("uid")
+            r.metadata.creation_timestamp = (r.metadata.creation_timestamp
+                                             or stored_md.get("creationTimestamp"))
+        value = self._encode(r.to_dict())
         resp = self.kv.txn_response([("mod", key, rev)], [("put", key, value)], [("get", key)])
         if not resp.succeeded:
             kvs = resp.responses[0].response_range.kvs
