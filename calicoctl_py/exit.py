@@ -23,17 +23,21 @@ def fail(message: str, code: int = 1):
 @contextlib.contextmanager
 def handled():
     from libcalico_py.errors import CalicoError
-    from calicoctl_py.manifests import ManifestError
     try:
         yield
     except CommandError as e:
         _die(str(e), e.code)
-    except ManifestError as e:
-        _die(f"Failed to execute command: {e}")
     except CalicoError as e:
         _die(_calico_message(e))
     except KeyboardInterrupt:
         _die("interrupted", 130)
+    except Exception as e:
+        # A ManifestError can only come from a command that loaded calicoctl_py.manifests;
+        # looking it up here keeps `get`/`version` from importing the manifest reader.
+        manifests = sys.modules.get("calicoctl_py.manifests")
+        if manifests is not None and isinstance(e, manifests.ManifestError):
+            _die(f"Failed to execute command: {e}")
+        raise
 
 
 def _calico_message(e) -> str:
