@@ -39,13 +39,16 @@ def main(log_level):
 
 
 def _write_command(action: str):
-    def run(filename, recursive, config, namespace, skip_exists=False, skip_not_exists=False):
+    def run(filename, recursive, config, namespace, skip_exists=False, skip_not_exists=False,
+            skip_empty=False):
         with handled():
             from calicoctl_py import manifests, resources
             from calicoctl_py.client import datastore
             docs = manifests.read(filename, recursive)
             if not docs:
-                click.echo(f"Failed to {action} resources: no resources in {filename}", err=True)
+                if skip_empty:
+                    return
+                click.echo(f"No resources specified in file {filename}", err=True)
                 sys.exit(1)
             loaded = resources.load_documents(docs, namespace, action)
             ds = datastore(config)
@@ -67,7 +70,8 @@ def create(filename, recursive, config, namespace, skip_exists, skip_empty):
       calicoctl-py create -f policy.yaml
       cat pools.yaml | calicoctl-py create -f - --skip-exists
     """
-    _write_command("create")(filename, recursive, config, namespace, skip_exists=skip_exists)
+    _write_command("create")(filename, recursive, config, namespace, skip_exists=skip_exists,
+                             skip_empty=skip_empty)
 
 
 @main.command(context_settings=CONTEXT)

@@ -157,3 +157,11 @@ def test_missing_and_existing_resource_messages(ctl):
     r = ctl("create", "-f", "-", stdin=two).assert_error()
     assert r.err.startswith("Partial success: created the first 1 out of 2 'IPPool' resources:\n"
                             "Hit error: resource already exists: IPPool(pool2)")
+
+
+def test_empty_manifest(ctl, tmp_path):
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing here\n")
+    ctl("apply", "-f", str(empty)).assert_error("No resources specified in file")
+    r = ctl("create", "-f", str(empty), "--skip-empty").assert_ok()
+    assert r.out == ""
