@@ -118,12 +118,30 @@ class Pod:
         return self.cmd(f"{proto} {ip} {port} {timeout}") == "1"
 
 
+class Outside:
+    """The host beyond the node's uplink: a probe agent with servers, no Calico."""
+
+    def __init__(self, factory, ns: str):
+        self.name, self.ns, self.ip = "outside", ns, "10.255.0.2"
+        self.agent = factory.spawn(ns, [sys.executable, AGENT, "--tcp", "8080", "--udp", "5353"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert self.agent.stdout.readline().strip() == "ready"
+
+    cmd = Pod.cmd
+
+
 class FelixNode:
     def __init__(self, factory, hostname: str = "node1", backend: str = "nft", env: dict | None = None,
-                 etcd_members: int = 1):
+                 etcd_members: int = 1, external: bool = False):
         self.factory, self.hostname, self.backend = factory, hostname, backend
         self.ns = factory("node")
-        factory.veth(self.ns, "up0", self.ns, "up1")
+        self.external: Pod | None = None
+        if external:                    # the uplink leads to an "outside" namespace at 10.255.0.2
+            ext_ns = factory("ext")
+            factory.veth(self.ns, "up0", ext_ns, "eth0")
+            factory.run(ext_ns, "ip", "addr", "add", "10.255.0.2/30", "dev", "eth0")
+        else:
+            factory.veth(self.ns, "up0", self.ns, "up1")
         factory.run(self.ns, "ip", "addr", "add", "10.255.0.1/30", "dev", "up0")
         factory.run(self.ns, "ip", "route", "add", "default", "via", "10.255.0.2", "dev", "up0")
         self.etcd_members = [EtcdServer(name=f"m{i}", netns=self.ns) for i in range(etcd_members)]
@@ -142,6 +160,8 @@ class FelixNode:
         self.extra_env = dict(env or {})
         self.health_port = 19099
         self.metrics_port = 19091
+        if external:
+            self.external = Outside(factory, ext_ns)
 
     # ------------------------------------------------------------- the agent
 

@@ -9,6 +9,7 @@ Commands (one per line, one answer line each):
   flood <ip> <port> <interval> <seconds> -> sends UDP datagrams at that interval, answers the count sent
   count <port>                   -> datagrams received on our UDP server port so far
   reset <port>                   -> sets that count to 0
+  lastpeer <port>                -> source address of the last TCP connection accepted on that port
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import threading
 import time
 
 counts: dict[int, int] = {}
+last_peer: dict[int, str] = {}
 
 
 def tcp_server(port: int) -> None:
@@ -29,7 +31,8 @@ def tcp_server(port: int) -> None:
     srv.bind(("0.0.0.0", port))
     srv.listen(128)
     while True:
-        conn, _ = srv.accept()
+        conn, addr = srv.accept()
+        last_peer[port] = addr[0]
         try:
             conn.sendall(b"ok\n")
         except OSError:
@@ -141,6 +144,8 @@ def main() -> None:
             out = flood(a[0], int(a[1]), float(a[2]), float(a[3]))
         elif cmd == "count":
             out = counts.get(int(a[0]), -1)
+        elif cmd == "lastpeer":
+            out = last_peer.get(int(a[0]), "-")
         elif cmd == "reset":
             counts[int(a[0])] = 0
             out = 0
