@@ -91,7 +91,12 @@ class InternalDataplane:
 
     @property
     def dirty(self) -> bool:
-        return (any(t.dirty for t in self.tables.values()) or self.ipsets.dirty or self.routes.dirty
+        return self.dirty_except_routes or self.routes.dirty
+
+    @property
+    def dirty_except_routes(self) -> bool:
+        """Work other than routes waiting for an interface (those are retried on a slower timer)."""
+        return (any(t.dirty for t in self.tables.values()) or self.ipsets.dirty
                 or any(m.dirty for m in self.managers))
 
     def queue_iptables_resync(self) -> None:

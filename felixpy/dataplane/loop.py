@@ -58,6 +58,7 @@ class DataplaneLoop:
         self._stop = threading.Event()
         self._start = clock()
         self._next_apply = 0.0
+        self._route_retry_at = 0.0
         self._failures = 0
         self._iptables_failures = 0
         self._pending_since: float | None = None
@@ -95,8 +96,10 @@ class DataplaneLoop:
     def _timeout(self) -> float:
         now = self.clock()
         deadlines = list(self._timers.values())
-        if self.dataplane is not None and self.dataplane.dirty:
+        if self.dataplane is not None and self.dataplane.dirty_except_routes:
             deadlines.append(self._next_apply)
+        elif self.dataplane is not None and self.dataplane.dirty:
+            deadlines.append(max(self._next_apply, self._route_retry_at))
         t = min(deadlines, default=now + 1.0) - now
         return max(0.0, min(t, 1.0))
 
@@ -211,6 +214,8 @@ class DataplaneLoop:
         now = self.clock()
         if now < self._next_apply:
             return None
+        if not dp.dirty_except_routes and now < self._route_retry_at:
+            return None             # only routes waiting for their interface: retry on their own timer
         try:
             result = dp.apply()
         except (TableWriteError, IPSetError) as exc:
@@ -232,7 +237,9 @@ class DataplaneLoop:
             return None
         self._failures = self._iptables_failures = 0
         done = self.clock()
-        self._next_apply = done + (self.min_apply_interval if not dp.routes.dirty else 1.0)
+        self._next_apply = done + self.min_apply_interval
+        if dp.routes.dirty:
+            self._route_retry_at = done + 1.0
         self.applies += 1
         if not self.first_apply_done.is_set():
             self.first_apply_done.set()

@@ -4,6 +4,7 @@ Each test builds its own node namespace (etcd + agent) and pods, as test_felix_p
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -157,3 +158,27 @@ def test_nothing_is_programmed_before_the_first_complete_sync(make_node):
     node.wait_ready(timeout=30)
     assert ":cali-FORWARD" in node.iptables_save()
     node.expect(node.pods["pod-a"], node.pods["pod-b"], "tcp", 8080, True)
+
+
+def test_endpoint_that_arrives_before_its_interface(make_node):
+    node = make_node("nft")
+    a = node.pods["pod-a"]
+    key = "/calico/felix/v2/no-region/host/node1/workload/k8s/default/pod-late/endpoint/eth0"
+    iface = "cali" + hashlib.sha1(b"default.pod-late").hexdigest()[:11]
+    node.etcdctl.apply({"apiVersion": API, "kind": "WorkloadEndpoint",
+                        "metadata": {"name": "node1-k8s-pod--late-eth0", "namespace": "default",
+                                     "labels": {"app": "late"}},
+                        "spec": {"orchestrator": "k8s", "node": "node1", "pod": "pod-late", "endpoint": "eth0",
+                                 "interfaceName": iface, "ipNetworks": ["10.65.0.9/32"], "profiles": ["kns.default"]}})
+    deadline = time.monotonic() + 10
+    while node.etcdctl.get(key) is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert json.loads(node.etcdctl.get(key)) == {"status": "down"}
+    late = node.add_pod("pod-late", "10.65.0.9", {"app": "late"})
+    assert late.iface == iface
+    node.expect(a, late, "tcp", 8080, True, timeout=5)
+    deadline = time.monotonic() + 5
+    while json.loads(node.etcdctl.get(key)) != {"status": "up"}:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
