@@ -77,6 +77,9 @@ def import_(filename, config):
     for d in ipam_docs:
         key = d.body["metadata"]["annotations"][ETCD_KEY_ANNOTATION]
         spec = d.body.get("spec")
-        value = spec["raw"] if isinstance(spec, dict) and set(spec) == {"raw"} else json.dumps(spec)
+        # Compact JSON in the document's key order: what Calico and libcalico_py write, so
+        # a restore is byte-identical.
+        value = (spec["raw"] if isinstance(spec, dict) and set(spec) == {"raw"}
+                 else json.dumps(spec, separators=(",", ":"), ensure_ascii=False))
         ds.kv.put(key, value)
     click.echo(f"Successfully imported {len(loaded)} resource(s) and {len(ipam_docs)} IPAM record(s)")
