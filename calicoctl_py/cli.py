@@ -363,6 +363,25 @@ def ipam_release(ip, from_report, force, config):
         ipam_cmd.release(ip, from_report, force, config)
 
 
+@ipam.command("configure", context_settings=CONTEXT)
+@click.option("--strictaffinity", "strict_affinity", default=None, metavar="true|false",
+              help="When true, a node never borrows addresses from another node's block.")
+@click.option("--max-blocks-per-host", "max_blocks", default=None, metavar="N",
+              help="The most blocks one node may claim (0: no explicit limit).")
+@config_option
+def ipam_configure(strict_affinity, max_blocks, config):
+    """Change the IPAM configuration.
+
+    \b
+    Examples:
+      calicoctl-py ipam configure --strictaffinity=true
+      calicoctl-py ipam configure --max-blocks-per-host=4
+    """
+    with handled():
+        from calicoctl_py import ipam_cmd
+        ipam_cmd.configure(strict_affinity, max_blocks, config)
+
+
 @main.group(context_settings=CONTEXT)
 def datastore():
     """Back up and restore the Calico datastore.

@@ -6,6 +6,7 @@ libcalico_py.ipam.
   from a block affine to another node; `--show-configuration` the IPAM config;
   `--ip=ADDR` who holds one address (handle and the pod/namespace/node attributes the CNI
   plugin recorded).
+* `configure`: sets StrictAffinity and MaxBlocksPerHost, leaving the rest as stored.
 * `check`: reads blocks, affinities, handles, Nodes and WorkloadEndpoints once and reports
   leaks and inconsistencies (calicoctl_py.ipam_report); `-o FILE` writes the JSON report.
 * `release`: `--ip` frees one address (refusing one a WorkloadEndpoint or Node still uses
@@ -140,6 +141,41 @@ def _configuration(ipam) -> str:
 
 def _go(v) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+
+# --- configure ------------------------------------------------------------------------
+
+def configure(strict_affinity: str | None, max_blocks: str | None, config):
+    """calicoctl's `ipam configure`: change only the settings given."""
+    import dataclasses
+    strict = None
+    if strict_affinity is not None:
+        strict = {"true": True, "1": True, "t": True, "false": False, "0": False, "f": False}.get(
+            strict_affinity.strip().lower())
+        if strict is None:
+            fail("invalid value. Use true or false to set strictaffinity")
+    blocks = None
+    if max_blocks is not None:
+        try:
+            blocks = int(max_blocks)
+        except ValueError:
+            blocks = -1
+        if blocks < 0:
+            fail("invalid value for maxblockhost. Use a valid number")
+    if strict is None and blocks is None:
+        fail("at least one configuration option must be specified")
+    _ds, ipam = _ipam(config)
+    cfg = ipam.config()
+    changes = {}
+    if strict is not None:
+        changes["strict_affinity"] = strict
+    if blocks is not None:
+        changes["max_blocks_per_host"] = blocks
+    ipam.set_config(dataclasses.replace(cfg, **changes))
+    if strict is not None:
+        click.echo(f"Successfully set StrictAffinity to: {_go(strict)}")
+    if blocks is not None:
+        click.echo(f"Successfully set MaxBlocksPerHost to: {blocks}")
 
 
 # --- check ----------------------------------------------------------------------------

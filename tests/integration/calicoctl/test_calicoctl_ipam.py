@@ -100,9 +100,16 @@ def test_show_borrowed_and_configuration(ctl, ipam):
     rows = table(ctl("ipam", "show", "--show-configuration").assert_ok().out)
     assert rows == [["PROPERTY", "VALUE"], ["StrictAffinity", "false"],
                     ["AutoAllocateBlocks", "true"], ["MaxBlocksPerHost", "0"]]
-    ipam.set_config(IPAMConfig(strict_affinity=True, max_blocks_per_host=4))
+    r = ctl("ipam", "configure", "--strictaffinity=true").assert_ok()
+    assert r.out == "Successfully set StrictAffinity to: true\n"
+    r = ctl("ipam", "configure", "--max-blocks-per-host", "4").assert_ok()
+    assert r.out == "Successfully set MaxBlocksPerHost to: 4\n"
+    assert ipam.config() == IPAMConfig(strict_affinity=True, max_blocks_per_host=4)
     rows = table(ctl("ipam", "show", "--show-configuration").assert_ok().out)
     assert ["StrictAffinity", "true"] in rows and ["MaxBlocksPerHost", "4"] in rows
+    ctl("ipam", "configure", "--strictaffinity=maybe").assert_error("Use true or false")
+    ctl("ipam", "configure", "--max-blocks-per-host=-2").assert_error("Use a valid number")
+    ctl("ipam", "configure").assert_error("at least one configuration option")
 
 
 def _leaky_cluster(ctl, ipam, etcd):
