@@ -14,7 +14,8 @@ import sys
 import click
 
 from calicoctl_py.exit import handled
-from calicoctl_py.options import config_option, filename_option, namespace_option
+from calicoctl_py.options import (allow_version_mismatch_option, config_option, filename_option,
+                                  namespace_option)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -32,6 +33,7 @@ Examples:
 @click.option("-l", "--log-level", default="panic", show_default=True,
               type=click.Choice(["panic", "fatal", "error", "warn", "warning", "info", "debug"],
                                 case_sensitive=False), help="Log level for diagnostics on stderr.")
+@allow_version_mismatch_option
 def main(log_level):
     import logging
     level = {"panic": 100, "fatal": 50}.get(log_level.lower(), getattr(logging, log_level.upper(), 100))
@@ -222,6 +224,7 @@ def label(kind, name, label, overwrite, remove, config, namespace):
 @main.command(context_settings=CONTEXT)
 @filename_option(required=True)
 @namespace_option
+@allow_version_mismatch_option
 def validate(filename, recursive, namespace):
     """Validate manifests without writing anything.
 
@@ -265,6 +268,7 @@ def node():
 @node.command("status", context_settings=CONTEXT)
 @click.option("--bird-socket", default=None, envvar="CALICO_BIRD_SOCKET",
               help="BIRD control socket (default /var/run/calico/bird.ctl).")
+@allow_version_mismatch_option
 def node_status(bird_socket):
     """Show whether BIRD runs and the state of each BGP session.
 
@@ -279,6 +283,7 @@ def node_status(bird_socket):
 
 @node.command("checksystem", context_settings=CONTEXT)
 @click.option("-f", "--kernel-config", default=None, help="Kernel config file to check modules against.")
+@allow_version_mismatch_option
 def node_checksystem(kernel_config):
     """Check that the kernel features and tools a node needs are present.
 

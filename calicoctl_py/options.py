@@ -6,7 +6,15 @@ import click
 from calicoctl_py.client import DEFAULT_CONFIG
 
 
+def allow_version_mismatch_option(f):
+    """Accepted for scripts written for calicoctl; there is no client/cluster version
+    check to skip."""
+    return click.option("--allow-version-mismatch", is_flag=True, expose_value=False,
+                        help="Accepted for calicoctl compatibility (no version check is made).")(f)
+
+
 def config_option(f):
+    f = allow_version_mismatch_option(f)
     return click.option("-c", "--config", "config", default=DEFAULT_CONFIG, show_default=True,
                         envvar="CALICOCTL_CONFIG",
                         help="Path to the CalicoAPIConfig file (else ETCD_* environment variables).")(f)

@@ -47,6 +47,15 @@ def test_help_exits_zero_and_shows_an_example(path):
     assert "calicoctl-py " + " ".join(path) in r.out
 
 
+@pytest.mark.parametrize("path", [p for p in COMMANDS if p and p[-1] not in ("completion", "node", "ipam",
+                                                                          "datastore", "migrate")],
+                         ids=lambda p: " ".join(p))
+def test_allow_version_mismatch_is_accepted_everywhere(path):
+    # calicoctl scripts pass it; it must not be a usage error (exit code 2).
+    r = calicoctl(None, *path, "--allow-version-mismatch", "--help")
+    assert r.code == 0, r.err
+
+
 def test_completion_script_and_completions():
     script = calicoctl(None, "completion", "bash").assert_ok().out
     assert "_CALICOCTL_PY_COMPLETE=bash_complete" in script and "complete -o nosort -F" in script
