@@ -13,6 +13,7 @@ from lab_py import netns, state
 from lab_py.state import FABRIC_NET, Lab, Node
 
 READY_TIMEOUT = 90.0
+FELIX_HEALTH_PORT = 9099
 SIGNATURE = "calico-lab:"   # alias of the fabric bridge: how gc recognises a lab it did not record
 
 
@@ -105,10 +106,32 @@ def start_node(lab: Lab, node: Node) -> None:
 
 
 def node_ready(lab: Lab, node: Node) -> bool:
+    """What `calico-node-py --check ready` checks (felixpy's /readiness answers 200 and
+    BIRD answers on its socket), done in-process: polled often, a subprocess per node
+    and poll would cost more CPU than the check itself."""
+    import http.client
+    import socket
+
+    from libcalico_py.birdctl import BirdClient, BirdError
+
+    from lab_py.probe import InNetns
     if not netns.alive(node.pid):
         return False
-    p = netns.in_ns(node.netns, _bin("calico-node-py"), "--check", "ready", check=False, env=node_env(lab, node))
-    return p.returncode == 0
+    try:
+        with InNetns(node.netns):
+            sock = socket.create_connection(("127.0.0.1", FELIX_HEALTH_PORT), timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", FELIX_HEALTH_PORT, timeout=2)
+        conn.sock = sock
+        try:
+            conn.request("GET", "/readiness")
+            if conn.getresponse().status != 200:
+                return False
+        finally:
+            conn.close()
+        BirdClient(os.path.join(node.run_dir, "run", "bird.ctl"), timeout=2).show_status()
+        return True
+    except (OSError, http.client.HTTPException, BirdError):
+        return False
 
 
 def up(name: str, nodes: int, pool: str | None, progress) -> Lab:

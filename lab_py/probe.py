@@ -30,7 +30,9 @@ def _setns(path: str) -> None:
         os.close(fd)
 
 
-class _InNetns:
+class InNetns:
+    """Run a block with the calling thread inside network namespace `ns`."""
+
     def __init__(self, ns: str):
         self.path = f"/var/run/netns/{ns}"
 
@@ -50,7 +52,7 @@ def probe_many(attempts: list[tuple[str, str, int, str]], timeout: float = 1.0) 
     """attempts: (source netns, destination IP, port, "TCP"|"UDP") -> reachable flags."""
     socks: list[socket.socket | None] = []
     for src_ns, dst, port, proto in attempts:
-        with _InNetns(src_ns):
+        with InNetns(src_ns):
             if proto.upper() == "TCP":
                 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
                 s.setblocking(False)
