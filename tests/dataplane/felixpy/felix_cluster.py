@@ -241,7 +241,8 @@ class FelixNode:
     def allow_all_profile(self, namespace: str = "default") -> None:
         self.etcdctl.apply({"apiVersion": "projectcalico.org/v3", "kind": "Profile",
                             "metadata": {"name": f"kns.{namespace}"},
-                            "spec": {"ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}]}})
+                            "spec": {"ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}],
+                                     "labelsToApply": {"pcns.projectcalico.org/name": namespace}}})
 
     def expect(self, src: Pod, dst, proto: str, port: int | None, allowed: bool, timeout: float = 10.0) -> float:
         """Wait until src->dst gives the expected verdict; returns how long it took."""

@@ -34,6 +34,11 @@ def node(request):
             {"name": "http", "port": 8080, "protocol": "TCP"}, {"name": "dns", "port": 5353, "protocol": "UDP"}])
         node.add_pod("pod-c", "10.65.0.4", {"app": "c"})
         node.add_pod("pod-d", "10.65.0.5", {"app": "d"}, profiles=[])
+        node.etcdctl.apply({"apiVersion": API, "kind": "Profile", "metadata": {"name": "kns.other"},
+                            "spec": {"ingress": [{"action": "Allow"}], "egress": [{"action": "Allow"}],
+                                     "labelsToApply": {"pcns.team": "blue",
+                                                       "pcns.projectcalico.org/name": "other"}}})
+        node.add_pod("pod-e", "10.65.0.6", {"app": "e"}, namespace="other")
         node.start_felix()
         node.wait_ready()
         yield node
@@ -196,3 +201,20 @@ def test_egress_policy_and_icmp(clean):
         {"action": "Deny", "protocol": "ICMP", "icmp": {"type": 8}}, {"action": "Allow"}]}))
     node.expect(a, b, "icmp", None, False)
     node.expect(a, b, "tcp", 8080, True)
+
+
+def test_namespace_selector(clean):
+    node = clean
+    a, b, c, _ = pods(node)
+    e = node.pods["pod-e"]
+    node.expect(e, b, "tcp", 8080, True)
+    node.etcdctl.apply(np("from-blue", {"selector": "app == 'b'", "ingress": [
+        {"action": "Allow", "source": {"namespaceSelector": "team == 'blue'"}}]}))
+    node.expect(a, b, "tcp", 8080, False)
+    node.expect(e, b, "tcp", 8080, True)
+    node.etcdctl.apply(np("from-blue", {"selector": "app == 'b'", "ingress": [
+        {"action": "Allow", "source": {"namespaceSelector": "projectcalico.org/name == 'default'",
+                                       "selector": "app == 'c'"}}]}))
+    node.expect(e, b, "tcp", 8080, False)
+    node.expect(a, b, "tcp", 8080, False)
+    node.expect(c, b, "tcp", 8080, True)
