@@ -438,6 +438,38 @@ def migrate_import(filename, config):
         migrate_cmd.import_(filename, config)
 
 
+@migrate.command("lock", context_settings=CONTEXT)
+@config_option
+def migrate_lock(config):
+    """Mark the datastore not ready (ClusterInformation datastoreReady=false), so that
+    nothing allocates while you export or release leaked addresses.
+
+    \b
+    Example:
+      calicoctl-py datastore migrate lock
+      calicoctl-py ipam check -o report.json
+      calicoctl-py ipam release --from-report report.json
+      calicoctl-py datastore migrate unlock
+    """
+    with handled():
+        from calicoctl_py import migrate_cmd
+        migrate_cmd.set_ready(False, config)
+
+
+@migrate.command("unlock", context_settings=CONTEXT)
+@config_option
+def migrate_unlock(config):
+    """Mark the datastore ready again (ClusterInformation datastoreReady=true).
+
+    \b
+    Example:
+      calicoctl-py datastore migrate unlock
+    """
+    with handled():
+        from calicoctl_py import migrate_cmd
+        migrate_cmd.set_ready(True, config)
+
+
 @main.command(context_settings=CONTEXT)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell):

@@ -1,5 +1,7 @@
 """`datastore migrate export` / `import`: every Calico resource and the IPAM data as one
-YAML stream, for backup and restore.
+YAML stream, for backup and restore; `lock` / `unlock`: ClusterInformation's
+`datastoreReady` set false/true, which stops calico-py (CNI) from changing the datastore
+while it is exported or while `ipam release --from-report` runs.
 
 Resources are written in their Calico form (without resourceVersion); IPAM keys, which
 are not v3 resources, are written as IPAMBlock / BlockAffinity / IPAMHandle / IPAMConfig
@@ -83,3 +85,30 @@ def import_(filename, config):
                  else json.dumps(spec, separators=(",", ":"), ensure_ascii=False))
         ds.kv.put(key, value)
     click.echo(f"Successfully imported {len(loaded)} resource(s) and {len(ipam_docs)} IPAM record(s)")
+
+
+def set_ready(ready: bool, config):
+    """`lock` (ready=False) / `unlock` (ready=True) through a CAS update of
+    ClusterInformation "default" (created when missing, as locking must work on a
+    datastore calico-node-py has not initialised yet)."""
+    from libcalico_py import model
+    from libcalico_py.errors import Conflict, NotFound
+    ds = datastore(config)
+    for _ in range(10):
+        try:
+            current = ds.get("ClusterInformation", "default")
+        except NotFound:
+            ds.create(model.load({"apiVersion": "projectcalico.org/v3", "kind": "ClusterInformation",
+                                  "metadata": {"name": "default"},
+                                  "spec": {"datastoreReady": ready}}))
+            break
+        doc = current.to_dict()
+        doc.setdefault("spec", {})["datastoreReady"] = ready
+        try:
+            ds.update(model.load(doc))
+            break
+        except Conflict:
+            continue
+    else:
+        fail("Failed to update ClusterInformation: too many concurrent updates")
+    click.echo("Datastore unlocked." if ready else "Datastore locked.")

@@ -34,7 +34,8 @@ def test_every_command_is_covered():
     names = {" ".join(p) for p in COMMANDS}
     for expected in ("create", "apply", "replace", "delete", "get", "patch", "label", "validate",
                      "version", "node status", "node checksystem", "ipam show", "ipam check",
-                     "ipam release", "datastore migrate export", "datastore migrate import",
+                     "ipam release", "ipam configure", "datastore migrate export",
+                     "datastore migrate import", "datastore migrate lock", "datastore migrate unlock",
                      "completion"):
         assert expected in names
 

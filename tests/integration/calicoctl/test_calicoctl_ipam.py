@@ -226,3 +226,22 @@ def test_migrate_export_import_restores_ipam_byte_for_byte(ctl, ipam, etcd):
     assert "IPAM record(s)" in r.out
     assert etcd_snapshot(etcd.endpoint) == before
     assert ipam.ip_info(str(web))["handle_id"] == "k8s-pod-network.web"
+
+
+def test_locked_datastore_release_flow_needs_no_force(ctl, ipam, etcd, tmp_path):
+    web, gone, tunnel = _leaky_cluster(ctl, ipam, etcd)
+    stale = tmp_path / "stale.json"
+    ctl("ipam", "check", "-o", str(stale)).assert_ok()
+    assert ctl("datastore", "migrate", "lock").assert_ok().out == "Datastore locked.\n"
+    assert ctl("get", "clusterinfo", "default", "-o", "yaml").yaml()["spec"]["datastoreReady"] is False
+    # Made before the lock: ClusterInformation has moved on since.
+    ctl("ipam", "release", "--from-report", str(stale)).assert_error("all stale")
+    report = tmp_path / "report.json"
+    ctl("ipam", "check", "-o", str(report)).assert_ok()
+    assert json.loads(report.read_text())["datastoreLocked"] is True
+    r = ctl("ipam", "release", "--from-report", str(report)).assert_ok()
+    assert "Released 1 IPs successfully" in r.out and "WARNING" not in r.out
+    assert r.out.rstrip().endswith("You may now unlock the data store.")
+    assert ipam.ip_info(str(gone)) is None and ipam.ip_info(str(web)) is not None
+    assert ctl("datastore", "migrate", "unlock").assert_ok().out == "Datastore unlocked.\n"
+    assert ctl("get", "clusterinfo", "default", "-o", "yaml").yaml()["spec"]["datastoreReady"] is True
