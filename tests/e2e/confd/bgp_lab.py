@@ -267,6 +267,23 @@ class Upstream:
                 if p.proto == "BGP" and p.info.startswith("Established")}
 
 
+def since_seconds(since: str) -> float:
+    """BIRD's `since` column ("06:02:00.847" or "2026-11-24 06:02:00") as seconds of day."""
+    clock = since.split()[-1]
+    h, m, sec = clock.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(sec)
+
+
+def restarted(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Protocols whose state-change time moved. BIRD keeps these times on a monotonic
+    clock and converts them to wall time when displaying, so the same instant can print
+    a millisecond or so apart; a restart caused by a change happens after the change was
+    written, well over 50 ms after `before` was read. (If the wall clock is stepped,
+    every protocol, `device1` included, moves together: that is not a restart.)"""
+    return sorted(name for name, t in before.items()
+                  if name in after and abs(since_seconds(after[name]) - since_seconds(t)) > 0.05)
+
+
 def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
     deadline = time.monotonic() + timeout
     last = None
