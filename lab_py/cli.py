@@ -273,7 +273,7 @@ def probe(lab_name, src, dst, port, protocol, timeout):
     from lab_py.probe import probe_many
     lab = _run(lambda: state.load(lab_name))
     _run(lambda: _pods_or_fail(lab, src, dst))
-    ok = probe_many([(lab.pods[src].netns, lab.pods[dst].ip, port, protocol)], timeout)[0]
+    ok = _run(lambda: probe_many([(lab.pods[src].netns, lab.pods[dst].ip, port, protocol)], timeout)[0])
     click.echo(f"{src} -> {dst} {protocol.upper()}/{port}: {'connected' if ok else 'blocked'}")
     sys.exit(0 if ok else 1)
 
@@ -288,7 +288,7 @@ def matrix(lab_name, port, protocol, timeout, output):
     """Probe every pod pair; print a grid ('.' open, 'X' blocked) or JSON."""
     from lab_py import matrix as mx, state
     lab = _run(lambda: state.load(lab_name))
-    m = mx.matrix(lab, port, protocol, timeout)
+    m = _run(lambda: mx.matrix(lab, port, protocol, timeout))
     if output == "json":
         click.echo(json.dumps(m, indent=1))
     else:

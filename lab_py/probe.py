@@ -21,7 +21,11 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _setns(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"network namespace {os.path.basename(path)} is gone "
+                                f"(a crashed pod or node? see calico-lab status)") from None
     try:
         if _libc.setns(fd, CLONE_NEWNET) != 0:
             e = ctypes.get_errno()
@@ -38,7 +42,11 @@ class InNetns:
 
     def __enter__(self):
         self.home = os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY)
-        _setns(self.path)
+        try:
+            _setns(self.path)
+        except OSError:
+            os.close(self.home)
+            raise
 
     def __exit__(self, *exc):
         try:
@@ -51,46 +59,48 @@ class InNetns:
 def probe_many(attempts: list[tuple[str, str, int, str]], timeout: float = 1.0) -> list[bool]:
     """attempts: (source netns, destination IP, port, "TCP"|"UDP") -> reachable flags."""
     socks: list[socket.socket | None] = []
-    for src_ns, dst, port, proto in attempts:
-        with InNetns(src_ns):
-            if proto.upper() == "TCP":
-                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                s.setblocking(False)
-                err = s.connect_ex((dst, port))
-                if err not in (0, errno.EINPROGRESS):
-                    s.close()
-                    s = None
-            else:
-                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-                s.setblocking(False)
-                try:
-                    s.connect((dst, port))
-                    s.send(b"probe")
-                except OSError:
-                    s.close()
-                    s = None
-        socks.append(s)
-    result = [False] * len(attempts)
-    pending = {s.fileno(): i for i, s in enumerate(socks) if s is not None}
-    poller = select.poll()
-    for fd, i in pending.items():
-        poller.register(fd, select.POLLOUT if attempts[i][3].upper() == "TCP" else select.POLLIN)
-    deadline = time.monotonic() + timeout
-    while pending and time.monotonic() < deadline:
-        for fd, ev in poller.poll(max(1, int((deadline - time.monotonic()) * 1000))):
-            i = pending.pop(fd, None)
-            if i is None:
-                continue
-            poller.unregister(fd)
-            s = socks[i]
-            if attempts[i][3].upper() == "TCP":
-                result[i] = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-            else:
-                try:
-                    result[i] = s.recv(64) == b"probe"
-                except OSError:
-                    result[i] = False
-    for s in socks:
-        if s is not None:
-            s.close()
+    try:
+        for src_ns, dst, port, proto in attempts:
+            with InNetns(src_ns):
+                if proto.upper() == "TCP":
+                    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    s.setblocking(False)
+                    err = s.connect_ex((dst, port))
+                    if err not in (0, errno.EINPROGRESS):
+                        s.close()
+                        s = None
+                else:
+                    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                    s.setblocking(False)
+                    try:
+                        s.connect((dst, port))
+                        s.send(b"probe")
+                    except OSError:
+                        s.close()
+                        s = None
+            socks.append(s)
+        result = [False] * len(attempts)
+        pending = {s.fileno(): i for i, s in enumerate(socks) if s is not None}
+        poller = select.poll()
+        for fd, i in pending.items():
+            poller.register(fd, select.POLLOUT if attempts[i][3].upper() == "TCP" else select.POLLIN)
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for fd, ev in poller.poll(max(1, int((deadline - time.monotonic()) * 1000))):
+                i = pending.pop(fd, None)
+                if i is None:
+                    continue
+                poller.unregister(fd)
+                s = socks[i]
+                if attempts[i][3].upper() == "TCP":
+                    result[i] = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+                else:
+                    try:
+                        result[i] = s.recv(64) == b"probe"
+                    except OSError:
+                        result[i] = False
+    finally:
+        for s in socks:
+            if s is not None:
+                s.close()
     return result

@@ -36,3 +36,11 @@ def test_single_pod_reaches_itself_without_probing():
     lab = Lab("t")
     lab.pods["x/a"] = Pod("x", "a", "node1", "t-p-x.a", "cid", "10.0.0.1")
     assert matrix.matrix(lab, 80, "TCP") == {"x/a": {"x/a": True}}
+
+
+def test_probe_from_a_vanished_namespace_names_it():
+    import pytest
+
+    from lab_py.probe import probe_many
+    with pytest.raises(FileNotFoundError, match="network namespace nosuch-p-x.a is gone"):
+        probe_many([("nosuch-p-x.a", "10.0.0.1", 80, "TCP")])
