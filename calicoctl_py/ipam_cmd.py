@@ -318,10 +318,13 @@ def _still_leaked(ipam, planned: dict) -> tuple[list[str], int]:
     """Addresses whose allocation is the one the report saw (same handle, same sequence
     number); the others were released or re-allocated since and are left alone."""
     by_cidr = {b.cidr: b for b in ipam.blocks()}
+    prefixes = sorted({(c.version, c.prefixlen) for c in by_cidr})
     same, changed = [], 0
     for ip, (handle, seq) in planned.items():
         addr = ipaddress.ip_address(ip)
-        b = next((b for cidr, b in by_cidr.items() if addr in cidr), None)
+        b = next((by_cidr[net] for net in (ipaddress.ip_network((addr, plen), strict=False)
+                                           for v, plen in prefixes if v == addr.version)
+                  if net in by_cidr), None)
         if b is None or b.attributes_of(addr) is None:
             changed += 1
             continue
