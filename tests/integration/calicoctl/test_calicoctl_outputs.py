@@ -149,3 +149,20 @@ def test_round_trip_of_every_kind_is_byte_identical(ctl, etcd, fmt):
         if got.yaml()["items"]:   # an empty list is "no resources", as in calicoctl
             ctl("apply", "-f", "-", stdin=got.out).assert_ok()
     assert etcd_snapshot(etcd.endpoint) == before
+
+
+def test_patch_merge_and_label_namespaced(ctl):
+    ctl("apply", "-f", "-", stdin=textwrap.dedent("""\
+        apiVersion: projectcalico.org/v3
+        kind: NetworkPolicy
+        metadata: {name: p1, namespace: prod, labels: {keep: "yes"}}
+        spec: {selector: app == 'a', order: 10}
+        """)).assert_ok()
+    r = ctl("patch", "np", "p1", "-n", "prod", "-t", "merge", "-p", '{"spec":{"order":20}}').assert_ok()
+    assert r.out.strip() == "Successfully patched 1 'NetworkPolicy' resource"
+    ctl("label", "np", "p1", "-n", "prod", "tier=web").assert_ok()
+    got = ctl("get", "np", "p1", "-n", "prod", "-o", "yaml").assert_ok().yaml()
+    assert got["spec"]["order"] == 20
+    assert {"keep": "yes", "tier": "web"}.items() <= got["metadata"]["labels"].items()
+    ctl("label", "np", "p1", "tier=web").assert_error("NetworkPolicy(default/p1)")
+    ctl("patch", "np", "p1", "-n", "prod", "-p", "[not json").assert_error("neither JSON nor YAML")
