@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import signal
 import time
 
 import pytest
@@ -182,3 +183,13 @@ def test_endpoint_that_arrives_before_its_interface(make_node):
     while json.loads(node.etcdctl.get(key)) != {"status": "up"}:
         assert time.monotonic() < deadline
         time.sleep(0.1)
+
+
+def test_sigterm_exits_cleanly_and_leaves_policy_in_force(make_node):
+    node = make_node("nft")
+    a, b = node.pods["pod-a"], node.pods["pod-b"]
+    only_tcp_8080_to_b(node)
+    node.expect(a, b, "udp", 5353, False)
+    node.kill_felix(signal.SIGTERM)
+    assert node.felix.returncode == 0, node.log_tail()
+    assert not a.can("udp", b, 5353) and a.can("tcp", b, 8080)
