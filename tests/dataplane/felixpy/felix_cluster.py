@@ -32,15 +32,17 @@ BACKENDS = {"nft": ("NFT", "restore"), "legacy": ("Legacy", "restore"), "legacy-
 
 
 class EtcdCtl:
-    def __init__(self, ns: str, endpoint: str):
+    def __init__(self, ns: str, endpoint: str, tls: dict | None = None):
         self.ns, self.endpoint = ns, endpoint
+        self.tls_args = ([f"--cacert={tls['ca.pem']}", f"--cert={tls['client.pem']}", f"--key={tls['client.key']}"]
+                         if tls else [])
 
     def _run(self, *args: str, stdin: str | None = None, check: bool = True, retry_for: float = 10.0) -> str:
         """etcdctl through `ip netns exec`; retried while a cluster elects a new leader."""
         deadline = time.monotonic() + retry_for
         while True:
             res = subprocess.run(["ip", "netns", "exec", self.ns, "etcdctl", "--endpoints", self.endpoint,
-                                  "--command-timeout=3s", *args], input=stdin, capture_output=True, text=True,
+                                  "--command-timeout=3s", *self.tls_args, *args], input=stdin, capture_output=True, text=True,
                                  env={**os.environ, "ETCDCTL_API": "3"})
             if res.returncode == 0 or not check:
                 return res.stdout
@@ -132,7 +134,7 @@ class Outside:
 
 class FelixNode:
     def __init__(self, factory, hostname: str = "node1", backend: str = "nft", env: dict | None = None,
-                 etcd_members: int = 1, external: bool = False):
+                 etcd_members: int = 1, external: bool = False, tls: dict | None = None):
         self.factory, self.hostname, self.backend = factory, hostname, backend
         self.ns = factory("node")
         self.external: Pod | None = None
@@ -144,7 +146,11 @@ class FelixNode:
             factory.veth(self.ns, "up0", self.ns, "up1")
         factory.run(self.ns, "ip", "addr", "add", "10.255.0.1/30", "dev", "up0")
         factory.run(self.ns, "ip", "route", "add", "default", "via", "10.255.0.2", "dev", "up0")
-        self.etcd_members = [EtcdServer(name=f"m{i}", netns=self.ns) for i in range(etcd_members)]
+        self.tls = tls
+        tls_args = ["--cert-file", tls["server.pem"], "--key-file", tls["server.key"],
+                    "--trusted-ca-file", tls["ca.pem"], "--client-cert-auth"] if tls else []
+        self.etcd_members = [EtcdServer(name=f"m{i}", netns=self.ns, scheme="https" if tls else "http",
+                                        extra_args=list(tls_args)) for i in range(etcd_members)]
         cluster = ",".join(f"{m.name}={m.peer_url}" for m in self.etcd_members)
         for m in self.etcd_members:
             m.initial_cluster, m.cluster_token = cluster, self.etcd_members[0].cluster_token
@@ -152,7 +158,7 @@ class FelixNode:
         for m in self.etcd_members:
             m.wait_healthy()
         self.etcd = self.etcd_members[0]                       # the agent's first endpoint
-        self.etcdctl = EtcdCtl(self.ns, self.etcd_members[-1].endpoint)
+        self.etcdctl = EtcdCtl(self.ns, self.etcd_members[-1].endpoint, tls)
         self.pods: dict[str, Pod] = {}
         self.felix: subprocess.Popen | None = None
         self.logdir = tempfile.mkdtemp(prefix="felixpy-test-")
@@ -174,6 +180,8 @@ class FelixNode:
                 "FELIX_HEALTHENABLED": "true", "FELIX_HEALTHHOST": "127.0.0.1",
                 "FELIX_HEALTHPORT": str(self.health_port), "FELIX_PROMETHEUSMETRICSENABLED": "true",
                 "FELIX_PROMETHEUSMETRICSHOST": "127.0.0.1", "FELIX_PROMETHEUSMETRICSPORT": str(self.metrics_port),
+                **({"FELIX_ETCDCAFILE": self.tls["ca.pem"], "FELIX_ETCDCERTFILE": self.tls["client.pem"],
+                    "FELIX_ETCDKEYFILE": self.tls["client.key"]} if self.tls else {}),
                 **self.extra_env}
 
     def start_felix(self) -> subprocess.Popen:

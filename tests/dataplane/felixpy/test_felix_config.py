@@ -3,6 +3,7 @@ applied live; Felix's own status report written with a lease."""
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 import pytest
@@ -72,3 +73,39 @@ def test_felix_status_report_with_lease(node):
     node.kill_felix()
     wait_for(lambda: node.etcdctl.get(key) is None, timeout=15)      # the lease (TTL 5 s) expires
     assert node.etcdctl.get("/calico/felix/v2/no-region/host/node1/last_reported_status") is not None
+
+
+def _openssl(cwd, *args):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def certs(tmp_path):
+    """CA, server certificate for 127.0.0.1, client certificate."""
+    d = str(tmp_path)
+    _openssl(d, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+             "-days", "1", "-subj", "/CN=felixpy-test-ca")
+    (tmp_path / "server.ext").write_text("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
+    (tmp_path / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for who in ("server", "client"):
+        _openssl(d, "req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{who}.key", "-out", f"{who}.csr",
+                 "-subj", f"/CN=felixpy-{who}")
+        _openssl(d, "x509", "-req", "-in", f"{who}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+                 "-out", f"{who}.pem", "-days", "1", "-extfile", f"{who}.ext")
+    return {n: str(tmp_path / n) for n in ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
+
+
+def test_etcd_over_tls_from_felix_env(netns, certs):
+    node = FelixNode(netns, backend="nft", tls=certs)
+    try:
+        node.allow_all_profile()
+        a = node.add_pod("pod-a", "10.65.0.2", {"app": "a"})
+        b = node.add_pod("pod-b", "10.65.0.3", {"app": "b"})
+        node.start_felix()
+        node.wait_ready()
+        assert node.etcd.endpoint.startswith("https://")
+        node.etcdctl.apply({"apiVersion": API, "kind": "GlobalNetworkPolicy", "metadata": {"name": "dd"},
+                            "spec": {"selector": "app == 'b'", "types": ["Ingress"]}})
+        node.expect(a, b, "tcp", 8080, False)
+    finally:
+        node.close()
