@@ -1,7 +1,7 @@
 """`datastore migrate export` / `import`: every Calico resource and the IPAM data as one
 YAML stream, for backup and restore; `lock` / `unlock`: ClusterInformation's
-`datastoreReady` set false/true, which stops calico-py (CNI) from changing the datastore
-while it is exported or while `ipam release --from-report` runs.
+`datastoreReady` set false/true. Calico's CNI plugin refuses to work while it is false;
+`ipam release --from-report` insists on it (or --force), as calicoctl does.
 
 Resources are written in their Calico form (without resourceVersion); IPAM keys, which
 are not v3 resources, are written as IPAMBlock / BlockAffinity / IPAMHandle / IPAMConfig
