@@ -206,4 +206,24 @@ MISSING_PROFILE = State(
     endpoints={ep_name("lonely"): _ep(["kns.ns9"])},
 )
 
-ALL_STATES = [EMPTY, ONE_ENDPOINT, REMOTE_ONLY, ALLOW_DB, ORDERED, NETSETS, TIERS, MISSING_PROFILE]
+SA_PROFILE = {"apiVersion": API, "kind": "Profile", "metadata": {"name": "ksa.ns1.api"},
+              "spec": {"labelsToApply": {"pcsa.projectcalico.org/name": "api", "pcsa.role": "backend"}}}
+EP_API = wep("api6", "ns1", "node2", ["10.0.0.6/32"], {"app": "api"},
+             profiles=["kns.ns1", "ksa.ns1.api"], sa="api")
+NP_FROM_SA = np("from-backend-sa", "ns1", selector="app == 'web'", types=["Ingress"],
+                ingress=[{"action": "Allow", "source": {"serviceAccounts": {"selector": "role == 'backend'"}}},
+                         {"action": "Allow", "source": {"serviceAccounts": {"names": ["api"]}}}])
+
+SERVICE_ACCOUNTS = State(
+    "service account selector and names through the ksa. profile",
+    [PROF_NS1, SA_PROFILE, EP1, EP_API, NP_FROM_SA],
+    policies={"np/ns1/from-backend-sa"},
+    profiles={"kns.ns1"},
+    ipsets={sel_set("(projectcalico.org/namespace == 'ns1') && (pcsa.role == 'backend')"): {"10.0.0.6/32"},
+            sel_set("(projectcalico.org/namespace == 'ns1') && "
+                    "(projectcalico.org/serviceaccount in {'api'})"): {"10.0.0.6/32"}},
+    endpoints={ep_name("web1"): _ep(["kns.ns1"], ("default", ("np/ns1/from-backend-sa",), ()))},
+)
+
+ALL_STATES = [EMPTY, ONE_ENDPOINT, REMOTE_ONLY, ALLOW_DB, ORDERED, NETSETS, TIERS, MISSING_PROFILE,
+              SERVICE_ACCOUNTS]
