@@ -28,11 +28,12 @@ def _run(fn):
     from lab_py import state
     from lab_py.labels import LabelError
     from lab_py.netns import CommandFailed
+    from lab_py.endpoints import EndpointError
     from lab_py.pods import LabError
     try:
         return fn()
-    except (state.LabNotFound, LabError, LabelError, CommandFailed, TimeoutError, RuntimeError, ValueError,
-            OSError) as e:
+    except (state.LabNotFound, LabError, LabelError, EndpointError, CommandFailed, TimeoutError, RuntimeError,
+            ValueError, OSError) as e:
         click.echo(f"calico-lab: {e}", err=True)
         sys.exit(1)
 

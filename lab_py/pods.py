@@ -17,7 +17,7 @@ import uuid
 
 import yaml
 
-from lab_py import cluster, netns, state
+from lab_py import cluster, endpoints, netns
 from lab_py.state import Lab, Pod
 
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
@@ -134,10 +134,7 @@ def add_pod(lab: Lab, namespace: str, pod_name: str, node_name: str, labels: dic
         result = _cni(lab, node, "ADD", pod, labels)
         pod.ip = result["ips"][0]["address"].split("/")[0]
         if ports:
-            patch = {"spec": {"ports": [{"name": p["name"], "protocol": p["protocol"], "port": p["port"]}
-                                        for p in ports]}}
-            cluster.calicoctl(lab, ["patch", "workloadendpoint", endpoint_name(node_name, pod_name),
-                                    "-n", namespace, "-p", json.dumps(patch)])
+            endpoints.set_ports(lab, namespace, endpoint_name(node_name, pod_name), ports)
         # One socket per (protocol, number) even when several names share it; no SCTP in this kernel.
         served = sorted({(p["protocol"], p["port"]) for p in ports if p["protocol"] in ("TCP", "UDP")})
         if served:
@@ -170,7 +167,5 @@ def set_pod_labels(lab: Lab, key: str, labels: dict) -> None:
     pod = lab.pods.get(key)
     if pod is None:
         raise LabError(f"pod {key} does not exist in lab {lab.name!r}")
-    patch = {"metadata": {"labels": {**{k: None for k in pod.labels if k not in labels}, **labels}}}
-    cluster.calicoctl(lab, ["patch", "workloadendpoint", endpoint_name(pod.node, pod.name),
-                            "-n", pod.namespace, "-p", json.dumps(patch)])
+    endpoints.set_labels(lab, pod.namespace, endpoint_name(pod.node, pod.name), pod.labels, labels)
     pod.labels = dict(labels)

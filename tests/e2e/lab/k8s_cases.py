@@ -290,3 +290,19 @@ def case_ingress_and_egress_in_one_policy(ips, pool):
                     ingress=[{"from": [{"namespaceSelector": labels(ns="y")}]}],
                     egress=[{"to": [{"namespaceSelector": labels(ns="z")}]}])],
                 [(80, "TCP", R().ingress(a, from_(Y)).egress(a, to(Z)))])
+
+
+@case
+def case_egress_named_port(ips, pool):
+    """An egress named port resolves on the destination pods: serve-81-tcp is 81 on all."""
+    return Case([np("egress-serve-81", "x", types=["Egress"], egress=[{"ports": [{"port": "serve-81-tcp"}]}])],
+                [(81, "TCP", R().egress(X, anyone)), (80, "TCP", R().egress(X))])
+
+
+@case
+def case_ip_block_except_egress(ips, pool):
+    """Egress to the pool except z/a: everything but x -> z/a (and x -> x stays open)."""
+    block = {"ipBlock": {"cidr": pool, "except": [f"{ips['z/a']}/32"]}}
+    return Case([np("egress-pool-but-z-a", "x", types=["Egress"], egress=[{"to": [block]}])],
+                [(80, "TCP", R().egress(X, to(not_(named("z/a")))))])
+
