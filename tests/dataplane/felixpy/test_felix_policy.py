@@ -4,7 +4,7 @@ One node namespace runs etcd and the felixpy agent (a subprocess configured only
 variables); pods are namespaces on cali… veths with a probe agent each. Every test writes
 resources to etcd, waits for the verdict it expects with TCP/UDP/ICMP probes, and the
 `clean` fixture removes its policies again. The module runs once per backend: nft through
-iptables-nft-restore, legacy through python-iptables.
+iptables-nft-restore, legacy through iptables-legacy-restore and through python-iptables.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ API = "projectcalico.org/v3"
 _n = iter(range(1, 1000))
 
 
-@pytest.fixture(scope="module", params=["nft", "legacy-iptc"])
+@pytest.fixture(scope="module", params=["nft", "legacy", "legacy-iptc"])
 def node(request):
     factory = NetnsFactory(f"{RUN_PREFIX}pol{next(_n)}-")
     try:
