@@ -306,3 +306,11 @@ def case_ip_block_except_egress(ips, pool):
     return Case([np("egress-pool-but-z-a", "x", types=["Egress"], egress=[{"to": [block]}])],
                 [(80, "TCP", R().egress(X, to(not_(named("z/a")))))])
 
+
+@case
+def case_namespace_by_metadata_name(ips, pool):
+    """The label every namespace carries, kubernetes.io/metadata.name, selects z by name."""
+    peer = {"namespaceSelector": expr("kubernetes.io/metadata.name", "In", "z")}
+    return Case([np("from-z-by-name", "x", ingress=[{"from": [peer]}])],
+                [(80, "TCP", R().ingress(X, from_(Z)))])
+

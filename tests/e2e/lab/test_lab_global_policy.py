@@ -60,3 +60,22 @@ def test_lab_global_default_deny_with_one_allowed_path(clean_lab):
     path = _denied(lab).egress(xa, to(yb)).ingress(yb, from_(xa))
     lab.wait_matrix(path, 80, "TCP", what="default-deny + x/a->y/b:80")
     lab.wait_matrix(_denied(lab), 81, "TCP", what="default-deny + x/a->y/b:80 (port 81 stays closed)")
+
+
+def test_lab_calico_policy_order_deny_before_allow(clean_lab):
+    """Calico NetworkPolicy ordering: an order-10 Deny for y/b wins over an order-20 Allow
+    of everything, so only y/b -> x is closed (a Kubernetes policy cannot express this)."""
+    lab = clean_lab
+    common = {"apiVersion": "projectcalico.org/v3", "kind": "NetworkPolicy"}
+    lab.apply([
+        {**common, "metadata": {"name": "deny-y-b", "namespace": "x"},
+         "spec": {"order": 10, "selector": "all()", "types": ["Ingress"],
+                  "ingress": [{"action": "Deny", "source": {"namespaceSelector": "ns == 'y'",
+                                                            "selector": "pod == 'b'"}}]}},
+        {**common, "metadata": {"name": "allow-rest", "namespace": "x"},
+         "spec": {"order": 20, "selector": "all()", "types": ["Ingress"], "ingress": [{"action": "Allow"}]}},
+    ])
+    time.sleep(SETTLE)
+    expected = Reachability(sorted(lab.ips)).ingress(in_ns("x"), from_(not_(named("y/b"))))
+    lab.wait_matrix(expected, 80, "TCP", what="order-10 deny before order-20 allow")
+    lab.wait_matrix(expected, 81, "UDP", what="order-10 deny before order-20 allow")
