@@ -139,6 +139,7 @@ PARAMS: tuple[Param, ...] = (
     Param("IptablesRefreshInterval", _duration, 180.0),
     Param("RouteRefreshInterval", _duration, 90.0),
     Param("IpsetsRefreshInterval", _duration, 90.0),
+    Param("IptablesPostWriteCheckInterval", _duration, 5.0),
     Param("MaxIptablesFailures", _int, 10),
     Param("Ipv4NormalRoutePriority", _int, 1024),
     Param("ChainInsertMode", _choice("insert", "append"), "insert"),

@@ -17,7 +17,9 @@ Invariants:
   iptables failures the loop returns non-zero so the supervisor restarts the agent (running
   on with unknown rules could leave pods open).
 - Refresh timers (iptablesRefreshInterval, ipsetsRefreshInterval, routeRefreshInterval) force
-  a read-back so drift made by hand is repaired; 0 disables a timer.
+  a read-back so drift made by hand is repaired; 0 disables a timer. As Felix, the tables are
+  also re-read once iptablesPostWriteCheckInterval (5 s) after a write, which catches another
+  program rewriting a table right after us (e.g. a concurrent iptables-restore without --noflush).
 """
 from __future__ import annotations
 
@@ -195,7 +197,16 @@ class DataplaneLoop:
         if self.dataplane is None:
             return
         now = self.clock()
+        post = self._timers.pop("post-write", None)
+        if post is not None:
+            if post <= now:
+                log.debug("post-write check: reading the iptables tables back")
+                self.dataplane.queue_iptables_resync()
+            else:
+                self._timers["post-write"] = post
         for name, due in list(self._timers.items()):
+            if name == "post-write":
+                continue
             if due > now:
                 continue
             log.debug("%s refresh timer fired: reading back the kernel", name)
@@ -259,6 +270,8 @@ class DataplaneLoop:
             self._pending_since = None
         if self.status_reporter is not None:
             self.status_reporter.report(dp.endpoint_manager.statuses())
+        if result.tables_written and self.config.IptablesPostWriteCheckInterval and "post-write" not in self._timers:
+            self._timers["post-write"] = done + self.config.IptablesPostWriteCheckInterval
         if result.tables_written or result.ipset_lines:
             log.info("dataplane applied in %.3fs: tables %s, %d ipset line(s)", result.seconds,
                      result.tables_written, result.ipset_lines)

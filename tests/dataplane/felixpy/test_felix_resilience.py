@@ -193,3 +193,18 @@ def test_sigterm_exits_cleanly_and_leaves_policy_in_force(make_node):
     node.kill_felix(signal.SIGTERM)
     assert node.felix.returncode == 0, node.log_tail()
     assert not a.can("udp", b, 5353) and a.can("tcp", b, 8080)
+
+
+def test_post_write_check_repairs_drift_right_after_a_write(make_node):
+    node = make_node("nft", env={"FELIX_IPTABLESREFRESHINTERVAL": "300", "FELIX_IPTABLESPOSTWRITECHECKINTERVAL": "2"})
+    a, b = node.pods["pod-a"], node.pods["pod-b"]
+    time.sleep(2.5)                                   # let the start-up write's own check pass
+    only_tcp_8080_to_b(node)
+    chain = f"cali-tw-{b.iface}"
+    deadline = time.monotonic() + 5
+    while "cali-pi-" not in node.iptables("-S", chain).stdout:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    node.iptables("-F", chain)                        # clobbered right after our write
+    node.expect(a, b, "udp", 5353, False, timeout=5)
+    assert "cali-pi-" in node.iptables("-S", chain).stdout
