@@ -3,7 +3,7 @@
 endPort, policyTypes."""
 from __future__ import annotations
 
-from libcalico_py.validation import names
+from libcalico_py.selector.label_names import validate_label_key, validate_label_value
 from libcalico_py.validation.collector import Collector, one_of
 from libcalico_py.validation.net import parse_network
 from libcalico_py.validation.ports import named_port_reason
@@ -17,9 +17,9 @@ def validate_label_selector(errs: Collector, path: str, sel) -> None:
     if sel is None:
         return
     for key, value in (sel.match_labels or {}).items():
-        errs.check(f"{path}.matchLabels[{key}]", names.label_key(key), key)
+        errs.check(f"{path}.matchLabels[{key}]", validate_label_key(key), key)
         if value is not None:
-            errs.check(f"{path}.matchLabels[{key}]", names.label_value(value), value)
+            errs.check(f"{path}.matchLabels[{key}]", validate_label_value(value), value)
     for i, expr in enumerate(sel.match_expressions or []):
         if expr is None:
             continue
@@ -27,7 +27,7 @@ def validate_label_selector(errs: Collector, path: str, sel) -> None:
         if not expr.key:
             errs.add(f"{p}.key", "required field is missing")
         else:
-            errs.check(f"{p}.key", names.label_key(expr.key), expr.key)
+            errs.check(f"{p}.key", validate_label_key(expr.key), expr.key)
         if not errs.check(f"{p}.operator", one_of(expr.operator or "", OPERATORS),
                           expr.operator):
             continue
@@ -37,7 +37,7 @@ def validate_label_selector(errs: Collector, path: str, sel) -> None:
             errs.add(f"{p}.values", f"must be empty for operator {expr.operator}", expr.values)
         for j, v in enumerate(expr.values or []):
             if v is not None:
-                errs.check(f"{p}.values[{j}]", names.label_value(v), v)
+                errs.check(f"{p}.values[{j}]", validate_label_value(v), v)
 
 
 def _validate_peer(errs: Collector, path: str, peer) -> None:

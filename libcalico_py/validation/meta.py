@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from libcalico_py.selector.label_names import validate_label_key, validate_label_value
 from libcalico_py.validation import names
 from libcalico_py.validation.collector import Collector
 
@@ -17,9 +18,9 @@ NAME_CHECKS: dict[str, Callable[[str], str | None]] = {
 
 def validate_labels(errs: Collector, path: str, labels: dict) -> None:
     for key, value in labels.items():
-        errs.check(f"{path}[{key}]", names.label_key(key), key)
+        errs.check(f"{path}[{key}]", validate_label_key(key), key)
         if isinstance(value, str):
-            errs.check(f"{path}[{key}]", names.label_value(value), value)
+            errs.check(f"{path}[{key}]", validate_label_value(value), value)
 
 
 def validate_metadata(errs: Collector, kind: str, namespaced: bool, meta) -> None:
@@ -39,4 +40,4 @@ def validate_metadata(errs: Collector, kind: str, namespaced: bool, meta) -> Non
         errs.add("metadata.annotations", f"annotations total {size} bytes, more than "
                                          f"{MAX_ANNOTATIONS_BYTES}")
     for key in meta.annotations:
-        errs.check(f"metadata.annotations[{key}]", names.label_key(key), key)
+        errs.check(f"metadata.annotations[{key}]", validate_label_key(key), key)

@@ -1,5 +1,6 @@
-"""Name checks: DNS-1123 labels and subdomains (resource names, namespaces), Kubernetes
-qualified label keys and label values, and Calico's policy-name forms.
+"""Name checks: DNS-1123 labels and subdomains (resource names, namespaces) and Calico's
+policy-name forms. Label keys and values are checked by
+`libcalico_py.selector.label_names` (the selector package owns the label rules).
 
 Each check returns None when the value is valid, otherwise the reason.
 """
@@ -10,8 +11,6 @@ import re
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _DNS_LABEL = re.compile(rf"^{_LABEL}$")
 _DNS_SUBDOMAIN = re.compile(rf"^{_LABEL}(\.{_LABEL})*$")
-_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Calico: a NetworkPolicy name is a label, `label.label`, or knp.default./ossg.default.
 # followed by a subdomain; a GlobalNetworkPolicy name is a label or `label.label`.
 _POLICY_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})?$")
@@ -42,37 +41,6 @@ def dns_subdomain(value: str) -> str | None:
 
 def namespace(value: str) -> str | None:
     return dns_label(value)
-
-
-def label_key(key: str) -> str | None:
-    """A Kubernetes qualified name: optional `<dns subdomain>/` prefix, then a name of at
-    most 63 characters of alphanumerics, '-', '_' and '.', alphanumeric at both ends."""
-    if not key:
-        return "label key must not be empty"
-    prefix, sep, name = key.rpartition("/")
-    if sep:
-        if not prefix:
-            return "label key prefix must not be empty"
-        reason = dns_subdomain(prefix)
-        if reason:
-            return f"label key prefix {reason}"
-    if not name:
-        return "label key name must not be empty"
-    if len(name) > 63:
-        return "label key name must be no more than 63 characters"
-    if not _QUALIFIED_NAME.match(name):
-        return ("label key name must consist of alphanumeric characters, '-', '_' or '.', "
-                "and must start and end with an alphanumeric character")
-    return None
-
-
-def label_value(value: str) -> str | None:
-    if len(value) > 63:
-        return "label value must be no more than 63 characters"
-    if not _LABEL_VALUE.match(value):
-        return ("label value must be empty or consist of alphanumeric characters, '-', '_' "
-                "or '.', and must start and end with an alphanumeric character")
-    return None
 
 
 def network_policy_name(value: str) -> str | None:
