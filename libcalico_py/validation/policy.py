@@ -10,7 +10,7 @@ from libcalico_py.validation import names
 from libcalico_py.validation.collector import Collector, one_of
 from libcalico_py.validation.net import parse_network
 from libcalico_py.validation.ports import is_named, supports_ports
-from libcalico_py.validation.selectors import selector_reason, uses_global
+from libcalico_py.validation.selectors import selector_reason
 
 ACTIONS = ("Allow", "Deny", "Log", "Pass")
 POLICY_TYPES = ("Ingress", "Egress")
@@ -21,11 +21,11 @@ PERFORMANCE_HINTS = ("AssumeNeededOnEveryNode",)
 HTTP_METHODS_MAX = 20
 
 
-def check_selector(errs: Collector, path: str, text: str | None, allow_global: bool = False):
-    if not text:
-        return
-    if errs.check(path, selector_reason(text), text) and not allow_global and uses_global(text):
-        errs.add(path, "global() is not allowed in this selector", text)
+def check_selector(errs: Collector, path: str, text: str | None,
+                   entity_namespace_selector: bool = False) -> None:
+    if text:
+        errs.check(path, selector_reason(text, entity_namespace_selector=entity_namespace_selector),
+                   text)
 
 
 def _check_nets(errs: Collector, path: str, nets: list | None, versions: list, negated: bool):
@@ -72,11 +72,8 @@ def validate_entity(errs: Collector, path: str, ent, protocol, versions: list,
     _check_nets(errs, f"{path}.notNets", ent.not_nets, versions, negated=True)
     check_selector(errs, f"{path}.selector", ent.selector)
     check_selector(errs, f"{path}.notSelector", ent.not_selector)
-    check_selector(errs, f"{path}.namespaceSelector", ent.namespace_selector, allow_global=True)
-    ns_sel = (ent.namespace_selector or "").replace(" ", "")
-    if "global()" in ns_sel and ns_sel != "global()":
-        errs.add(f"{path}.namespaceSelector", "global() must be the only term of a "
-                                              "namespaceSelector", ent.namespace_selector)
+    check_selector(errs, f"{path}.namespaceSelector", ent.namespace_selector,
+                   entity_namespace_selector=True)
     _check_ports(errs, f"{path}.ports", ent.ports, protocol)
     _check_ports(errs, f"{path}.notPorts", ent.not_ports, protocol)
     if ent.service_accounts is not None:

@@ -132,7 +132,7 @@ CASES = [
     ("policy-selector-syntax", _np(selector="a === 'b'"), "spec.selector", "invalid selector"),
     ("policy-selector-global", _np(selector="global()"), "spec.selector", "global()"),
     ("ns-selector-global-combined", _np(_rule(source={"namespaceSelector": "global() && a == 'b'"})),
-     "spec.ingress[0].source.namespaceSelector", "only term"),
+     "spec.ingress[0].source.namespaceSelector", "cannot be combined"),
     ("selector-too-long", _np(selector="a == '" + "x" * 1030 + "'"), "spec.selector", "1024"),
     ("sa-selector-bad", _np(_rule(source={"serviceAccounts": {"selector": "x =="}})),
      "spec.ingress[0].source.serviceAccounts.selector", "invalid selector"),
