@@ -7,7 +7,7 @@ import pathlib
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.etcd", "tests.fixtures.netns"]
+pytest_plugins = ["tests.fixtures.etcd", "tests.fixtures.netns", "tests.fixtures.tls"]
 
 _LAYERS = ("unit", "integration", "dataplane", "e2e")
 

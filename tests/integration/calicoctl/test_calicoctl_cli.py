@@ -8,7 +8,6 @@ import pytest
 
 from calicoctl_py.cli import main
 # The datastore tests' openssl CA and TLS etcd fixtures, reused as they are.
-from tests.integration.datastore.test_datastore_failover_tls import certs, tls_etcd  # noqa: F401
 from tests.integration.calicoctl.cli_runner import calicoctl
 
 POOL = textwrap.dedent("""\
@@ -100,13 +99,14 @@ def test_environment_selects_the_datastore(etcd):
     assert r.assert_ok().rows()[1][0] == "pool1"
 
 
-def test_tls_etcd_via_environment_and_config_file(tls_etcd, certs, tmp_path):  # noqa: F811
-    env = {"ETCD_CA_CERT_FILE": certs["ca.pem"], "ETCD_CERT_FILE": certs["client.pem"],
-           "ETCD_KEY_FILE": certs["client.key"]}
+def test_tls_etcd_via_environment_and_config_file(tls_etcd, tls_certs, tmp_path):
+    env = {"ETCD_CA_CERT_FILE": tls_certs["ca.pem"], "ETCD_CERT_FILE": tls_certs["client.pem"],
+           "ETCD_KEY_FILE": tls_certs["client.key"]}
     calicoctl(tls_etcd.endpoint, "apply", "-f", "-", stdin=POOL, env=env).assert_ok()
     rows = calicoctl(tls_etcd.endpoint, "get", "ippools", env=env).assert_ok().rows()
     assert rows[1][:2] == ["pool1", "10.65.0.0/16"]
-    r = calicoctl(tls_etcd.endpoint, "get", "ippools", env={"ETCD_CA_CERT_FILE": certs["ca.pem"]})
+    r = calicoctl(tls_etcd.endpoint, "get", "ippools",
+                  env={"ETCD_CA_CERT_FILE": tls_certs["ca.pem"]})
     r.assert_error(tls_etcd.endpoint)
     assert "ETCD_CERT_FILE" in r.err and len(r.err.strip().splitlines()) == 1
     cfg = tmp_path / "tls.cfg"
@@ -115,9 +115,9 @@ def test_tls_etcd_via_environment_and_config_file(tls_etcd, certs, tmp_path):  #
         kind: CalicoAPIConfig
         spec:
           etcdEndpoints: {tls_etcd.endpoint}
-          etcdCACertFile: {certs["ca.pem"]}
-          etcdCertFile: {certs["client.pem"]}
-          etcdKeyFile: {certs["client.key"]}
+          etcdCACertFile: {tls_certs["ca.pem"]}
+          etcdCertFile: {tls_certs["client.pem"]}
+          etcdKeyFile: {tls_certs["client.key"]}
         """))
     r = calicoctl(None, "get", "ippool", "pool1", "-o", "yaml", "-c", str(cfg)).assert_ok()
     assert r.yaml()["spec"]["cidr"] == "10.65.0.0/16"

@@ -3,57 +3,34 @@ etcd_key_file) against an etcd that requires client certificates; and the host-a
 release used by `calicoctl ipam release`."""
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 
 from cni_py.etcd_gateway import EtcdGateway
 from libcalico_py.ipam.allocator import IPAM
-from tests.fixtures.etcd import EtcdServer
 from tests.integration.cni.cni_harness import CALICO_IPAM, allocated, put_pool, run_plugin
 
 
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
 @pytest.fixture
-def tls_etcd(tmp_path, request):
-    d = str(tmp_path)
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-             "-days", "1", "-subj", "/CN=cni-test-ca", cwd=d)
-    # etcd's JSON gateway dials etcd itself with the server certificate: it needs clientAuth too.
-    (tmp_path / "server.ext").write_text(
-        "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n")
-    (tmp_path / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
-    for who in ("server", "client"):
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{who}.key", "-out",
-                 f"{who}.csr", "-subj", f"/CN={who}", cwd=d)
-        _openssl("x509", "-req", "-in", f"{who}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", f"{who}.pem", "-days", "1", "-extfile", f"{who}.ext", cwd=d)
-    server = EtcdServer(scheme="https", extra_args=[
-        "--cert-file", f"{d}/server.pem", "--key-file", f"{d}/server.key",
-        "--trusted-ca-file", f"{d}/ca.pem", "--client-cert-auth"]).start()
-    request.node._etcd_servers = [server]
-    yield server, {"etcd_ca_cert_file": f"{d}/ca.pem", "etcd_cert_file": f"{d}/client.pem",
-                   "etcd_key_file": f"{d}/client.key"}
-    server.cleanup()
+def tls_files(tls_certs):
+    """The client side of `tls_certs` under Calico's CNI config keys."""
+    return {"etcd_ca_cert_file": tls_certs["ca.pem"], "etcd_cert_file": tls_certs["client.pem"],
+            "etcd_key_file": tls_certs["client.key"]}
 
 
-def test_tls_keys_are_used(tls_etcd):
-    server, files = tls_etcd
-    kv = EtcdGateway([server.endpoint], ca_cert_file=files["etcd_ca_cert_file"],
-                     cert_file=files["etcd_cert_file"], key_file=files["etcd_key_file"])
+def test_tls_keys_are_used(tls_etcd, tls_files):
+    kv = EtcdGateway([tls_etcd.endpoint], ca_cert_file=tls_files["etcd_ca_cert_file"],
+                     cert_file=tls_files["etcd_cert_file"], key_file=tls_files["etcd_key_file"])
     put_pool(kv, "p", "10.16.0.0/24")
     conf = {"cniVersion": "1.0.0", "name": "tlsnet", "type": "x", "nodename": "n1",
-            "etcd_endpoints": server.endpoint, "ipam": {"type": "calico-ipam-py"}, **files}
+            "etcd_endpoints": tls_etcd.endpoint, "ipam": {"type": "calico-ipam-py"}, **tls_files}
     run_plugin(CALICO_IPAM, "ADD", conf, "c1").assert_ok()
     assert [h for _, h in allocated(kv)] == ["tlsnet.c1"]
     no_cert = {k: v for k, v in conf.items() if k not in ("etcd_cert_file", "etcd_key_file")}
-    run_plugin(CALICO_IPAM, "ADD", no_cert, "c2").assert_error(11, server.endpoint)
+    run_plugin(CALICO_IPAM, "ADD", no_cert, "c2").assert_error(11, tls_etcd.endpoint)
     # The same keys from the environment (ETCD_* fallbacks).
-    env = {"ETCD_ENDPOINTS": server.endpoint, "ETCD_CA_CERT_FILE": files["etcd_ca_cert_file"],
-           "ETCD_CERT_FILE": files["etcd_cert_file"], "ETCD_KEY_FILE": files["etcd_key_file"]}
+    env = {"ETCD_ENDPOINTS": tls_etcd.endpoint,
+           "ETCD_CA_CERT_FILE": tls_files["etcd_ca_cert_file"],
+           "ETCD_CERT_FILE": tls_files["etcd_cert_file"], "ETCD_KEY_FILE": tls_files["etcd_key_file"]}
     bare = {"cniVersion": "1.0.0", "name": "tlsnet", "type": "x", "nodename": "n1",
             "ipam": {"type": "calico-ipam-py"}}
     run_plugin(CALICO_IPAM, "DEL", bare, "c1", env=env).assert_ok()

@@ -1,6 +1,5 @@
-"""Failover across a 3-member etcd cluster, and TLS with client certificates made here
-with openssl (a client without a certificate is refused)."""
-import subprocess
+"""Failover across a 3-member etcd cluster, and TLS with client certificates from the
+`tls_certs`/`tls_etcd` fixtures (a client without a certificate is refused)."""
 import threading
 import time
 
@@ -11,7 +10,6 @@ from libcalico_py.datastore.config import DatastoreConfig
 from libcalico_py.datastore.etcd import EtcdDatastore
 from libcalico_py.datastore.syncer import Syncer
 from libcalico_py.errors import DatastoreUnavailable, NotFound
-from tests.fixtures.etcd import EtcdServer
 
 RES = "/calico/resources/v3/projectcalico.org/"
 
@@ -116,44 +114,10 @@ def test_syncer_follows_failover_without_loss(etcd_cluster):
         writer.close()
 
 
-def _openssl(*args, cwd):
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
-
-
-@pytest.fixture
-def certs(tmp_path):
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, all via openssl."""
-    d = str(tmp_path)
-    _openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-             "-days", "1", "-subj", "/CN=test-etcd-ca", cwd=d)
-    (tmp_path / "server.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
-    (tmp_path / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
-    for who, subj in (("server", "/CN=127.0.0.1"), ("client", "/CN=calico-client")):
-        _openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{who}.key", "-out",
-                 f"{who}.csr", "-subj", subj, cwd=d)
-        _openssl("x509", "-req", "-in", f"{who}.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-                 "-CAcreateserial", "-out", f"{who}.pem", "-days", "1", "-extfile", f"{who}.ext",
-                 cwd=d)
-    return {name: str(tmp_path / name) for name in
-            ("ca.pem", "server.pem", "server.key", "client.pem", "client.key")}
-
-
-@pytest.fixture
-def tls_etcd(certs, request):
-    server = EtcdServer(scheme="https", extra_args=[
-        "--cert-file", certs["server.pem"], "--key-file", certs["server.key"],
-        "--trusted-ca-file", certs["ca.pem"], "--client-cert-auth"])
-    server.start()
-    request.node._etcd_servers = [server]
-    yield server
-    server.cleanup()
-
-
-def test_tls_with_client_certificate_works(tls_etcd, certs):
+def test_tls_with_client_certificate_works(tls_etcd, tls_certs):
     cfg = DatastoreConfig.from_env({
-        "ETCD_ENDPOINTS": tls_etcd.endpoint, "ETCD_CA_CERT_FILE": certs["ca.pem"],
-        "ETCD_CERT_FILE": certs["client.pem"], "ETCD_KEY_FILE": certs["client.key"]})
+        "ETCD_ENDPOINTS": tls_etcd.endpoint, "ETCD_CA_CERT_FILE": tls_certs["ca.pem"],
+        "ETCD_CERT_FILE": tls_certs["client.pem"], "ETCD_KEY_FILE": tls_certs["client.key"]})
     with EtcdDatastore(cfg) as ds:
         created = ds.create(pool("tls", "10.65.0.0/16"))
         assert ds.get("IPPool", "tls") == created
@@ -162,9 +126,9 @@ def test_tls_with_client_certificate_works(tls_etcd, certs):
             ds.get("IPPool", "tls")
 
 
-def test_tls_client_without_certificate_is_refused(tls_etcd, certs):
+def test_tls_client_without_certificate_is_refused(tls_etcd, tls_certs):
     cfg = DatastoreConfig.from_env({"ETCD_ENDPOINTS": tls_etcd.endpoint,
-                                    "ETCD_CA_CERT_FILE": certs["ca.pem"]})
+                                    "ETCD_CA_CERT_FILE": tls_certs["ca.pem"]})
     with EtcdDatastore(cfg) as ds:
         start = time.monotonic()
         with pytest.raises(DatastoreUnavailable) as e:
