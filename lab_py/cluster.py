@@ -129,7 +129,8 @@ def node_ready(lab: Lab, node: Node) -> bool:
         finally:
             conn.close()
         BirdClient(os.path.join(node.run_dir, "run", "bird.ctl"), timeout=2).show_status()
-        return True
+        from node_py.supervisor import STATUS_FILE, supervised_problems
+        return not supervised_problems(os.path.join(node.run_dir, "run", STATUS_FILE))
     except (OSError, http.client.HTTPException, BirdError):
         return False
 

@@ -80,6 +80,8 @@ def check(s: NodeSettings, what: str) -> int:
             BirdClient(s.bird_socket).show_status()
         except OSError as e:
             problems.append(f"BIRD socket {s.bird_socket}: {e}")
+    from node_py.supervisor import STATUS_FILE, supervised_problems
+    problems += supervised_problems(os.path.join(s.run_dir, STATUS_FILE))
     for p in problems:
         print(p, file=sys.stderr)
     if not problems:
@@ -117,8 +119,8 @@ def main(argv=None) -> int:
         except RuntimeError as e:
             logging.getLogger("calico-node-py").error("%s", e)
             return 1
-    from node_py.supervisor import Supervisor
-    return Supervisor(_children(s), os.path.join(s.run_dir, "node-status.json")).run()
+    from node_py.supervisor import STATUS_FILE, Supervisor
+    return Supervisor(_children(s), os.path.join(s.run_dir, STATUS_FILE)).run()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 log = logging.getLogger("calico-node-py")
 BACKOFF_MIN, BACKOFF_MAX, STABLE_AFTER, GRACE = 1.0, 30.0, 60.0, 5.0
+STATUS_FILE = "node-status.json"
 
 
 @dataclass
@@ -108,6 +109,18 @@ class Supervisor:
             c.kill_if_alive()
         self.write_status()
         return 0
+
+
+def supervised_problems(status_path: str) -> list[str]:
+    """Children the supervisor reports as not running (confdpy has no health endpoint of
+    its own: the supervisor's view is what says it is up)."""
+    try:
+        with open(status_path) as f:
+            children = json.load(f)
+    except (OSError, ValueError) as e:
+        return [f"supervisor status {status_path}: {e}"]
+    return [f"{name} is not running (restarts: {c.get('restarts', 0)})"
+            for name, c in sorted(children.items()) if not c.get("running")]
 
 
 def bin_path(name: str) -> str:
