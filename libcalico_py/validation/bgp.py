@@ -61,34 +61,21 @@ def validate_bgp_configuration(errs: Collector, res) -> None:
                        ("service_external_ips", "serviceExternalIPs"),
                        ("service_load_balancer_ips", "serviceLoadBalancerIPs")):
         for i, block in enumerate(getattr(spec, attr) or []):
-            if block is None:
-                continue
-            p = f"spec.{json}[{i}].cidr"
-            if not block.cidr:
-                errs.add(p, "required field is missing")
-            else:
-                errs.check(p, cidr_reason(block.cidr), block.cidr)
+            if block is not None:
+                errs.require(f"spec.{json}[{i}].cidr", block.cidr, cidr_reason)
     defined = set()
     for i, c in enumerate(spec.communities or []):
         if c is None:
             continue
-        if not c.name:
-            errs.add(f"spec.communities[{i}].name", "required field is missing")
-        else:
+        if c.name:
             defined.add(c.name)
-            errs.check(f"spec.communities[{i}].name", names.dns_label(c.name), c.name)
-        if not c.value:
-            errs.add(f"spec.communities[{i}].value", "required field is missing")
-        else:
-            errs.check(f"spec.communities[{i}].value", community_reason(c.value), c.value)
+        errs.require(f"spec.communities[{i}].name", c.name, names.dns_label)
+        errs.require(f"spec.communities[{i}].value", c.value, community_reason)
     for i, adv in enumerate(spec.prefix_advertisements or []):
         if adv is None:
             continue
         p = f"spec.prefixAdvertisements[{i}]"
-        if not adv.cidr:
-            errs.add(f"{p}.cidr", "required field is missing")
-        else:
-            errs.check(f"{p}.cidr", cidr_reason(adv.cidr), adv.cidr)
+        errs.require(f"{p}.cidr", adv.cidr, cidr_reason)
         for j, c in enumerate(adv.communities or []):
             if c is not None and c not in defined and community_reason(c):
                 errs.add(f"{p}.communities[{j}]", "must be a community value or the name of "

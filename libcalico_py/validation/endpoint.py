@@ -20,9 +20,7 @@ def interface_reason(name: str, allow_star: bool = False) -> str | None:
 
 
 def _check_profiles(errs: Collector, profiles: list | None) -> None:
-    for i, p in enumerate(profiles or []):
-        if p is not None:
-            errs.check(f"spec.profiles[{i}]", names.dns_subdomain(p), p)
+    errs.check_each("spec.profiles", profiles, names.dns_subdomain)
 
 
 def _check_ports(errs: Collector, ports: list | None, with_host: bool) -> None:
@@ -30,10 +28,7 @@ def _check_ports(errs: Collector, ports: list | None, with_host: bool) -> None:
         if port is None:
             continue
         p = f"spec.ports[{i}]"
-        if not port.name:
-            errs.add(f"{p}.name", "required field is missing")
-        else:
-            errs.check(f"{p}.name", named_port_reason(port.name), port.name)
+        errs.require(f"{p}.name", port.name, named_port_reason)
         if port.protocol is None:
             errs.add(f"{p}.protocol", "required field is missing")
         if port.port is None or not 1 <= port.port <= 65535:
@@ -86,26 +81,20 @@ def validate_workload_endpoint(errs: Collector, res) -> None:
         errs.check("spec.ipv4Gateway", ip_reason(spec.ipv4_gateway, 4), spec.ipv4_gateway)
     if spec.ipv6_gateway:
         errs.check("spec.ipv6Gateway", ip_reason(spec.ipv6_gateway, 6), spec.ipv6_gateway)
-    for i, text in enumerate(spec.allow_spoofed_source_prefixes or []):
-        if text is not None:
-            errs.check(f"spec.allowSpoofedSourcePrefixes[{i}]", cidr_reason(text), text)
+    errs.check_each("spec.allowSpoofedSourcePrefixes", spec.allow_spoofed_source_prefixes,
+                    cidr_reason)
     _check_profiles(errs, spec.profiles)
     _check_ports(errs, spec.ports, with_host=True)
 
 
 def validate_host_endpoint(errs: Collector, res) -> None:
     spec = res.spec
-    if not spec.node:
-        errs.add("spec.node", "required field is missing")
-    else:
-        errs.check("spec.node", names.dns_subdomain(spec.node), spec.node)
+    errs.require("spec.node", spec.node, names.dns_subdomain)
     if not spec.interface_name and not spec.expected_ips:
         errs.add("spec.interfaceName", "a HostEndpoint needs interfaceName or expectedIPs")
     if spec.interface_name:
         errs.check("spec.interfaceName", interface_reason(spec.interface_name, allow_star=True),
                    spec.interface_name)
-    for i, ip in enumerate(spec.expected_ips or []):
-        if ip is not None:
-            errs.check(f"spec.expectedIPs[{i}]", ip_reason(ip), ip)
+    errs.check_each("spec.expectedIPs", spec.expected_ips, ip_reason)
     _check_profiles(errs, spec.profiles)
     _check_ports(errs, spec.ports, with_host=False)

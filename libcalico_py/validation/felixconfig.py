@@ -66,6 +66,4 @@ def validate_felix_configuration(errs: Collector, res) -> None:
         elif f.json == "vxlanVNI" and not 1 <= value <= 0xFFFFFF:
             errs.add(path, "VNI must be between 1 and 16777215", value)
         elif f.json in ("bpfDSROptoutCIDRs", "bpfExcludeCIDRsFromNAT", "externalNodesList"):
-            for i, text in enumerate(value):
-                if text is not None:
-                    errs.check(f"{path}[{i}]", cidr_reason(text), text)
+            errs.check_each(path, value, cidr_reason)

@@ -53,9 +53,7 @@ def validate_ippool(errs: Collector, res) -> None:
     check_selector(errs, "spec.nodeSelector", spec.node_selector)
     check_selector(errs, "spec.namespaceSelector", spec.namespace_selector)
     uses = spec.allowed_uses or []
-    for i, use in enumerate(uses):
-        if use is not None:
-            errs.check(f"spec.allowedUses[{i}]", one_of(use, ALLOWED_USES), use)
+    errs.check_each("spec.allowedUses", uses, one_of, ALLOWED_USES)
     if "LoadBalancer" in uses:
         if "Workload" in uses or "Tunnel" in uses:
             errs.add("spec.allowedUses", "LoadBalancer cannot be combined with Workload or "
@@ -73,6 +71,4 @@ def validate_ippool(errs: Collector, res) -> None:
 
 
 def validate_ipreservation(errs: Collector, res) -> None:
-    for i, text in enumerate(res.spec.reserved_cidrs or []):
-        if text is not None:
-            errs.check(f"spec.reservedCIDRs[{i}]", cidr_reason(text), text)
+    errs.check_each("spec.reservedCIDRs", res.spec.reserved_cidrs, cidr_reason)

@@ -24,10 +24,7 @@ def validate_label_selector(errs: Collector, path: str, sel) -> None:
         if expr is None:
             continue
         p = f"{path}.matchExpressions[{i}]"
-        if not expr.key:
-            errs.add(f"{p}.key", "required field is missing")
-        else:
-            errs.check(f"{p}.key", validate_label_key(expr.key), expr.key)
+        errs.require(f"{p}.key", expr.key, validate_label_key)
         if not errs.check(f"{p}.operator", one_of(expr.operator or "", OPERATORS),
                           expr.operator):
             continue
@@ -35,9 +32,7 @@ def validate_label_selector(errs: Collector, path: str, sel) -> None:
             errs.add(f"{p}.values", f"must be non-empty for operator {expr.operator}")
         if expr.operator in ("Exists", "DoesNotExist") and expr.values:
             errs.add(f"{p}.values", f"must be empty for operator {expr.operator}", expr.values)
-        for j, v in enumerate(expr.values or []):
-            if v is not None:
-                errs.check(f"{p}.values[{j}]", validate_label_value(v), v)
+        errs.check_each(f"{p}.values", expr.values, validate_label_value)
 
 
 def _validate_peer(errs: Collector, path: str, peer) -> None:
@@ -99,8 +94,6 @@ def validate_k8s_network_policy(errs: Collector, res) -> None:
                 if peer is not None:
                     _validate_peer(errs, f"{p}.{peers_json}[{j}]", peer)
     types = spec.policy_types or []
-    for i, t in enumerate(types):
-        if t is not None:
-            errs.check(f"spec.policyTypes[{i}]", one_of(t, POLICY_TYPES), t)
+    errs.check_each("spec.policyTypes", types, one_of, POLICY_TYPES)
     if len(types) != len(set(types)):
         errs.add("spec.policyTypes", "must not contain duplicates", types)

@@ -44,9 +44,6 @@ def validate_node(errs: Collector, res) -> None:
     for i, addr in enumerate(spec.addresses or []):
         if addr is None:
             continue
-        if not addr.address:
-            errs.add(f"spec.addresses[{i}].address", "required field is missing")
-        else:
-            errs.check(f"spec.addresses[{i}].address", cidr_reason(addr.address), addr.address)
+        errs.require(f"spec.addresses[{i}].address", addr.address, cidr_reason)
         if addr.type:
             errs.check(f"spec.addresses[{i}].type", one_of(addr.type, ADDRESS_TYPES), addr.type)

@@ -78,9 +78,8 @@ def validate_entity(errs: Collector, path: str, ent, protocol, versions: list,
     _check_ports(errs, f"{path}.notPorts", ent.not_ports, protocol)
     if ent.service_accounts is not None:
         check_selector(errs, f"{path}.serviceAccounts.selector", ent.service_accounts.selector)
-        for i, n in enumerate(ent.service_accounts.names or []):
-            if n is not None:
-                errs.check(f"{path}.serviceAccounts.names[{i}]", names.dns_subdomain(n), n)
+        errs.check_each(f"{path}.serviceAccounts.names", ent.service_accounts.names,
+                        names.dns_subdomain)
     if ent.services is not None:
         sp = f"{path}.services"
         if not services_allowed:
@@ -110,10 +109,7 @@ def _check_icmp(errs: Collector, path: str, icmp, protocol):
 
 
 def validate_rule(errs: Collector, path: str, rule, direction: str) -> None:
-    if not rule.action:
-        errs.add(f"{path}.action", "required field is missing")
-    else:
-        errs.check(f"{path}.action", one_of(rule.action, ACTIONS), rule.action)
+    errs.require(f"{path}.action", rule.action, one_of, ACTIONS)
     if rule.ip_version is not None and rule.ip_version not in (4, 6):
         errs.add(f"{path}.ipVersion", "must be 4 or 6", rule.ip_version)
     proto = rule.protocol
@@ -171,16 +167,12 @@ def validate_policy_spec(errs: Collector, spec, is_global: bool) -> None:
     check_selector(errs, "spec.selector", spec.selector)
     check_selector(errs, "spec.serviceAccountSelector", spec.service_account_selector)
     types = spec.types or []
-    for i, t in enumerate(types):
-        if t is not None:
-            errs.check(f"spec.types[{i}]", one_of(t, POLICY_TYPES), t)
+    errs.check_each("spec.types", types, one_of, POLICY_TYPES)
     if len(types) != len(set(types)):
         errs.add("spec.types", "types must not contain duplicates", types)
     if len(types) > 2:
         errs.add("spec.types", "at most 2 types are allowed", types)
-    for i, h in enumerate(spec.performance_hints or []):
-        if h is not None:
-            errs.check(f"spec.performanceHints[{i}]", one_of(h, PERFORMANCE_HINTS), h)
+    errs.check_each("spec.performanceHints", spec.performance_hints, one_of, PERFORMANCE_HINTS)
     validate_rules(errs, "spec.ingress", spec.ingress, "ingress")
     validate_rules(errs, "spec.egress", spec.egress, "egress")
     if not is_global:

@@ -27,9 +27,7 @@ def _profile(errs, res):
 
 
 def _network_set(errs, res):
-    for i, text in enumerate(res.spec.nets or []):
-        if text is not None:
-            errs.check(f"spec.nets[{i}]", cidr_reason(text), text)
+    errs.check_each("spec.nets", res.spec.nets, cidr_reason)
     if NAMESPACE_LABEL in res.metadata.labels:
         errs.add(f"metadata.labels[{NAMESPACE_LABEL}]", "this label is reserved for Calico")
 
