@@ -44,13 +44,6 @@ def default_set_name(set_id: str, ip_version: int = 4, temp: bool = False) -> st
     return f"cali{ip_version}{'t' if temp else '0'}{set_id}"[:MAX_NAME_LEN]
 
 
-def canonical_member(member: str, set_type: str, ip_version: int = 4) -> str:
-    full = "/32" if ip_version == 4 else "/128"
-    if set_type == "hash:net" and member.endswith(full):
-        return member[: -len(full)]
-    return member
-
-
 @dataclass
 class IPSetStats:
     writes: int = 0
@@ -78,9 +71,16 @@ class IPSets:
 
     # ------------------------------------------------------------- desired state
 
+    def _canonical(self, members, set_type: str) -> set[str]:
+        if set_type != "hash:net":
+            return set(members)
+        full = "/32" if self.ip_version == 4 else "/128"
+        cut = -len(full)
+        return {m[:cut] if m.endswith(full) else m for m in members}
+
     def set_members(self, set_id: str, set_type: str, members) -> None:
         name = self.name_of(set_id)
-        want = (set_type, {canonical_member(m, set_type, self.ip_version) for m in members})
+        want = (set_type, self._canonical(members, set_type))
         if self._desired.get(name) != want:
             self._desired[name] = want
             self._dirty.add(name)
@@ -88,13 +88,13 @@ class IPSets:
     def add_members(self, set_id: str, members) -> None:
         name = self.name_of(set_id)
         set_type, current = self._desired[name]
-        current.update(canonical_member(m, set_type, self.ip_version) for m in members)
+        current.update(self._canonical(members, set_type))
         self._dirty.add(name)
 
     def remove_members(self, set_id: str, members) -> None:
         name = self.name_of(set_id)
         set_type, current = self._desired[name]
-        current.difference_update(canonical_member(m, set_type, self.ip_version) for m in members)
+        current.difference_update(self._canonical(members, set_type))
         self._dirty.add(name)
 
     def remove_set(self, set_id: str) -> None:
@@ -166,17 +166,17 @@ class IPSets:
                 create = f"create {{}} {set_type} family {self.family} maxelem {self.maxelem}"
                 if have is None:
                     lines.append(create.format(name))
-                    lines.extend(f"add {name} {m}" for m in sorted(members))
+                    lines.extend(f"add {name} {m}" for m in members)
                 elif have[0] != set_type:
                     lines.append(f"destroy {name}")
                     lines.append(create.format(name))
-                    lines.extend(f"add {name} {m}" for m in sorted(members))
+                    lines.extend(f"add {name} {m}" for m in members)
                 elif name in self._wrong_size:
                     temp = (f"cali{self.ip_version}t" + name[len(self._prefixes[0]):])[:MAX_NAME_LEN]
                     if temp in self._dp:
                         lines.append(f"destroy {temp}")
                     lines.append(create.format(temp))
-                    lines.extend(f"add {temp} {m}" for m in sorted(members))
+                    lines.extend(f"add {temp} {m}" for m in members)
                     lines.append(f"swap {temp} {name}")
                     lines.append(f"destroy {temp}")
                     self._dp.pop(temp, None)
