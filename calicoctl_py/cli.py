@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from calicoctl_py.exit import handled
+from calicoctl_py.exit import fail, handled
 from calicoctl_py.options import (allow_version_mismatch_option, config_option, filename_option,
                                   namespace_option)
 
@@ -40,22 +40,20 @@ def main(log_level):
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _write_command(action: str):
-    def run(filename, recursive, config, namespace, skip_exists=False, skip_not_exists=False,
-            skip_empty=False):
-        with handled():
-            from calicoctl_py import manifests, resources
-            from calicoctl_py.client import datastore
-            docs = manifests.read(filename, recursive)
-            if not docs:
-                if skip_empty:
-                    return
-                click.echo(f"No resources specified in file {filename}", err=True)
-                sys.exit(1)
-            loaded = resources.load_documents(docs, namespace, action)
-            ds = datastore(config)
-            resources.write_all(ds, loaded, action, skip_exists, skip_not_exists)
-    return run
+def _write_resources(action: str, filename, recursive, config, namespace, skip_exists=False,
+                     skip_not_exists=False, skip_empty=False) -> None:
+    """create/apply/replace/delete -f: validate every document first, then write them."""
+    with handled():
+        from calicoctl_py import manifests, resources
+        from calicoctl_py.client import datastore
+        docs = manifests.read(filename, recursive)
+        if not docs:
+            if skip_empty:
+                return
+            click.echo(f"No resources specified in file {filename}", err=True)
+            sys.exit(1)
+        loaded = resources.load_documents(docs, namespace, action)
+        resources.write_all(datastore(config), loaded, action, skip_exists, skip_not_exists)
 
 
 @main.command(context_settings=CONTEXT)
@@ -72,37 +70,36 @@ def create(filename, recursive, config, namespace, skip_exists, skip_empty):
       calicoctl-py create -f policy.yaml
       cat pools.yaml | calicoctl-py create -f - --skip-exists
     """
-    _write_command("create")(filename, recursive, config, namespace, skip_exists=skip_exists,
-                             skip_empty=skip_empty)
+    _write_resources("create", filename, recursive, config, namespace, skip_exists=skip_exists,
+                     skip_empty=skip_empty)
 
 
-@main.command(context_settings=CONTEXT)
-@filename_option(required=True)
-@config_option
-@namespace_option
-def apply(filename, recursive, config, namespace):
-    """Create or update resources from a file.
+def _file_command(action: str, help_text: str) -> click.Command:
+    """A `<action> -f FILE` command with no options of its own (apply, replace)."""
+    @main.command(action, context_settings=CONTEXT, help=help_text)
+    @filename_option(required=True)
+    @config_option
+    @namespace_option
+    def command(filename, recursive, config, namespace):
+        _write_resources(action, filename, recursive, config, namespace)
+    return command
+
+
+apply = _file_command("apply", """Create or update resources from a file.
 
     \b
     Examples:
       calicoctl-py apply -f examples/
       calicoctl-py get gnp -o yaml | calicoctl-py apply -f -
-    """
-    _write_command("apply")(filename, recursive, config, namespace)
+    """)
 
-
-@main.command(context_settings=CONTEXT)
-@filename_option(required=True)
-@config_option
-@namespace_option
-def replace(filename, recursive, config, namespace):
-    """Replace existing resources with the ones in a file (they must exist).
+replace = _file_command("replace", """Replace existing resources with the ones in a file (they
+    must exist).
 
     \b
     Example:
       calicoctl-py replace -f pool.yaml
-    """
-    _write_command("replace")(filename, recursive, config, namespace)
+    """)
 
 
 @main.command(context_settings=CONTEXT)
@@ -123,12 +120,11 @@ def delete(kind, names, filename, recursive, skip_not_exists, config, namespace)
     """
     with handled():
         from calicoctl_py import resources
-        from calicoctl_py.exit import fail
         if filename:
             if kind:
                 fail("Failed to execute command: give either -f FILE or KIND NAME, not both")
-            _write_command("delete")(filename, recursive, config, namespace,
-                                     skip_not_exists=skip_not_exists)
+            _write_resources("delete", filename, recursive, config, namespace,
+                             skip_not_exists=skip_not_exists)
             return
         if not kind or not names:
             fail("Failed to execute command: delete needs -f FILE or KIND NAME [NAME...]")
