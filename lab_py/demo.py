@@ -42,14 +42,18 @@ def lab(*args: str, check: bool = True, quiet: bool = False) -> subprocess.Compl
 
 
 def show_matrix(expect_change_from: str | None = None, settle: float = 15.0) -> str:
-    """Print the TCP matrix once it has changed from the previous one (policy takes a
-    moment to reach every node), or after `settle` seconds."""
+    """Print the TCP matrix once it has changed from the previous one and reads the same
+    twice in a row (a policy reaches the nodes one after another, and a half-applied
+    matrix would mislead), or after `settle` seconds."""
     deadline = time.monotonic() + settle
+    last = None
     while True:
         out = lab("matrix", "--name", LAB, "--port", str(PORT), "--protocol", "TCP", quiet=True).stdout
-        if expect_change_from is None or out != expect_change_from or time.monotonic() > deadline:
+        changed = expect_change_from is None or out != expect_change_from
+        if (changed and out == last) or expect_change_from is None or time.monotonic() > deadline:
             break
-        time.sleep(0.5)
+        last = out
+        time.sleep(0.3)
     print(out, end="")
     return out
 
