@@ -81,8 +81,23 @@ class LabHandle:
                 raise AssertionError(
                     f"{what} {protocol}/{port}: {len(lines)} pair(s) differ after {timeout:.0f} s\n"
                     + "\n".join(lines) + "\n\nexpected ('.' open, 'X' blocked; lower case = observed "
-                    "differently):\n" + render(want, got))
+                    "differently):\n" + render(want, got) + self.log_tails())
             time.sleep(0.3)
+
+    def log_tails(self, lines: int = 8) -> str:
+        """The last warnings/errors of every node's felixpy, for a failure message."""
+        root = os.environ.get("CALICO_LAB_ROOT", "/run/calico-lab")
+        out = []
+        for node in sorted(set(PLACEMENT.values())):
+            path = os.path.join(root, self.name, node, "log", "felix.log")
+            try:
+                with open(path, errors="replace") as f:
+                    bad = [ln.rstrip() for ln in f if "[WARNING]" in ln or "[ERROR]" in ln]
+            except OSError:
+                continue
+            if bad:
+                out.append(f"\n{path} (last warnings/errors):\n" + "\n".join(bad[-lines:]))
+        return "".join(out)
 
     def baseline(self) -> Reachability:
         return Reachability(PODS)
