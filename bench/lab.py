@@ -110,19 +110,47 @@ def pairs(name: str) -> list[tuple[str, str, int, str]]:
     return [(a.netns, b.ip, 80, "TCP") for a in pods for b in pods if a.key != b.key]
 
 
-def wait_all(name: str, attempts, want: bool, limit: float = 120.0) -> tuple[float, float]:
-    """(time until the first pair shows `want`, time until every pair does), from now."""
-    t0 = time.monotonic()
-    first = None
-    while time.monotonic() - t0 < limit:
-        got = probe_many(attempts, PROBE_TIMEOUT)
-        now = time.monotonic() - t0
-        hits = sum(1 for g in got if g == want)
-        if hits and first is None:
-            first = now
-        if hits == len(got):
-            return first, now
-    return first or float("nan"), float("nan")
+class Sampler:
+    """Probes every pair in back-to-back rounds on a thread, recording when each round
+    started and how many pairs were open. A round's verdicts describe the dataplane at the
+    round's start (a blocked SYN is the first one, sent then), so an event is located
+    between the start of the last round that did not show it and the first that did."""
+
+    def __init__(self, attempts):
+        import threading
+        self.attempts = attempts
+        self.rounds: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            t = time.monotonic()
+            self.rounds.append((t, sum(probe_many(self.attempts, PROBE_TIMEOUT))))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def wait(self, t0: float, all_open: bool, limit: float = 120.0) -> dict:
+        """After t0: the first round with a changed pair and the first round where every pair
+        is as wanted; each as (lower bound, upper bound) seconds after t0."""
+        n = len(self.attempts)
+        want = n if all_open else 0
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            after = [(t - t0, open_) for t, open_ in list(self.rounds) if t >= t0]
+            done = next((i for i, (_, o) in enumerate(after) if o == want), None)
+            if done is not None:
+                first = next(i for i, (_, o) in enumerate(after) if o != (0 if all_open else n))
+                bound = lambda i: (after[i - 1][0] if i else 0.0, after[i][0])  # noqa: E731
+                return {"first": bound(first), "all": bound(done), "rounds": len(after)}
+            time.sleep(0.05)
+        return {"first": (float("nan"),) * 2, "all": (float("nan"),) * 2, "rounds": 0}
 
 
 DENY = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolicy",
@@ -174,35 +202,35 @@ def main() -> int:
         fig["pod del (CNI DEL), per pod p50"] = statistics.median(dels)
 
         attempts = pairs(big)
-        first, all_open = wait_all(big, attempts, True)
-        fig[f"all {len(attempts)} pairs open before the policy (s after last pod)"] = all_open
-
         import yaml
-        doc = yaml.safe_dump(DENY)
-        t0 = time.monotonic()
-        lab("ctl", "--name", big, "--", "apply", "-f", "-", input=doc)
-        t_apply = time.monotonic() - t0
-        first, last = wait_all(big, attempts, False)
-        fig["default-deny GNP: calicoctl-py apply (CLI wall)"] = t_apply
-        fig["default-deny: apply returned -> first pair closed"] = first
-        fig[f"default-deny: apply returned -> all {len(attempts)} pairs closed"] = last
-        fig["default-deny: apply started -> all pairs closed"] = t_apply + last
-
-        t0 = time.monotonic()
-        lab("ctl", "--name", big, "--", "delete", "globalnetworkpolicy", DENY["metadata"]["name"])
-        t_del = time.monotonic() - t0
-        first, last = wait_all(big, attempts, True)
-        fig["policy deleted: delete returned -> all pairs open again"] = last
-        fig["policy deleted: delete started -> all pairs open again"] = t_del + last
+        with Sampler(attempts) as sampler:
+            res = sampler.wait(time.monotonic(), True)
+            fig[f"all {len(attempts)} pairs open after the last pod (s, upper bound)"] = res["all"][1]
+            t0 = time.monotonic()
+            lab("ctl", "--name", big, "--", "apply", "-f", "-", input=yaml.safe_dump(DENY))
+            fig["default-deny GNP: calicoctl-py apply (CLI wall)"] = time.monotonic() - t0
+            res = sampler.wait(t0, False)
+            fig["default-deny: apply started -> first pair closed (between)"] = res["first"]
+            fig[f"default-deny: apply started -> all {len(attempts)} pairs closed (between)"] = res["all"]
+            t0 = time.monotonic()
+            lab("ctl", "--name", big, "--", "delete", "globalnetworkpolicy", DENY["metadata"]["name"])
+            fig["delete of the policy (CLI wall)"] = time.monotonic() - t0
+            res = sampler.wait(t0, True)
+            fig["policy deleted: delete started -> all pairs open again (between)"] = res["all"]
+            fig["probe round length (s, mean)"] = statistics.mean(
+                b[0] - a[0] for a, b in zip(sampler.rounds, sampler.rounds[1:]))
     finally:
         for name in (small, big):
             subprocess.run([LAB_BIN, "down", "--name", name], capture_output=True)
     width = max(len(k) for k in fig)
     print(f"\nbench/lab.py  ({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; probe timeout {PROBE_TIMEOUT}s)")
     for k, v in fig.items():
-        unit = "" if k.strip().startswith("pods/s") else " s"
-        print(f"  {k:<{width}}  {v:8.3f}{unit}")
-    print(json.dumps({k: round(v, 4) for k, v in fig.items()}))
+        if isinstance(v, tuple):
+            print(f"  {k:<{width}}  {v[0]:6.3f} .. {v[1]:.3f} s")
+        else:
+            print(f"  {k:<{width}}  {v:8.3f}{'' if k.strip().startswith('pods/s') else ' s'}")
+    print(json.dumps({k: [round(x, 4) for x in v] if isinstance(v, tuple) else round(v, 4)
+                      for k, v in fig.items()}))
     return 0
 
 
