@@ -144,3 +144,15 @@ def test_lab_gc_leaves_foreign_namespaces_alone(lab):
 
 def test_lab_cli_python_for_console_scripts():
     assert os.path.exists(LAB_BIN) and os.path.dirname(LAB_BIN) == os.path.dirname(sys.executable)
+
+
+def test_lab_cli_probe_and_text_matrix(lab):
+    """`probe` exits 0 when connected and 1 when not (port 82 is served by nobody);
+    the text matrix is a header plus one row per pod."""
+    ok = lab.cli("probe", "--name", lab.name, "x/a", "z/c", "--port", "80", "--protocol", "UDP", check=False)
+    assert ok.returncode == 0 and "x/a -> z/c UDP/80: connected" in ok.stdout
+    no = lab.cli("probe", "--name", lab.name, "x/a", "z/c", "--port", "82", check=False)
+    assert no.returncode == 1 and "x/a -> z/c TCP/82: blocked" in no.stdout
+    text = lab.cli("matrix", "--name", lab.name, "--port", "81").stdout.splitlines()
+    assert text[0] == "TCP/81 (rows: from, columns: to)" and len(text) == 11
+    assert all(row.split()[1:10] == ["."] * 9 for row in text[2:])
