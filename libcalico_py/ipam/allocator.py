@@ -190,7 +190,6 @@ class IPAM:
 
     def _allocate_in_block(self, cidr, handle_id: str, num: int, attrs, host: str | None) -> list:
         bkey = keys.block_key(str(cidr))
-        hkey = keys.handle_key(handle_id)
         for _ in range(self.retries):
             bkv = self.kv.get(bkey)
             if bkv is None:
@@ -201,15 +200,23 @@ class IPAM:
             ips = block.allocate(num, handle_id, attrs)
             if not ips:
                 return []
-            hkv = self.kv.get(hkey)
-            counts = blk.parse_handle(hkv.value if hkv else None)
-            counts[str(cidr)] = counts.get(str(cidr), 0) + len(ips)
-            compare = [("mod", bkey, bkv.mod_revision),
-                       ("mod", hkey, hkv.mod_revision) if hkv else ("version", hkey, 0)]
-            if self.kv.txn(compare=compare, success=[("put", bkey, block.to_json()),
-                                                     ("put", hkey, blk.handle_value(counts))]):
+            if self._store_allocation(bkv, block, handle_id, len(ips)):
                 return ips
         raise TooManyRetries(f"gave up allocating in block {cidr} after {self.retries} conflicts")
+
+    def _store_allocation(self, bkv, block: blk.Block, handle_id: str, added: int) -> bool:
+        """Write `block` (read as `bkv`, now holding `added` more addresses of `handle_id`)
+        and raise the handle's count for the block, in one transaction guarded by both
+        keys' revisions. False when another writer got there first."""
+        hkey = keys.handle_key(handle_id)
+        hkv = self.kv.get(hkey)
+        counts = blk.parse_handle(hkv.value if hkv else None)
+        cidr = str(block.cidr)
+        counts[cidr] = counts.get(cidr, 0) + added
+        compare = [("mod", bkv.key, bkv.mod_revision),
+                   ("mod", hkey, hkv.mod_revision) if hkv else ("version", hkey, 0)]
+        return self.kv.txn(compare=compare, success=[("put", bkv.key, block.to_json()),
+                                                     ("put", hkey, blk.handle_value(counts))])
 
     def _claim_block(self, host: str, pools: list[Pool], cfg: IPAMConfig, version: int):
         """Claim one unclaimed block for `host`; its CIDR, or None when none is left."""
@@ -269,7 +276,6 @@ class IPAM:
             raise AddressNotInPool(f"{addr} is in IP pool {pool.name}, which is disabled")
         cidr = blk.block_containing(addr, pool.block_size)
         bkey = keys.block_key(str(cidr))
-        hkey = keys.handle_key(handle_id)
         for _ in range(self.retries):
             bkv = self.kv.get(bkey)
             if bkv is None:
@@ -283,13 +289,7 @@ class IPAM:
                 block.assign(addr, handle_id, attrs)
             except blk.BlockError as e:
                 raise AddressInUse(str(e)) from None
-            hkv = self.kv.get(hkey)
-            counts = blk.parse_handle(hkv.value if hkv else None)
-            counts[str(cidr)] = counts.get(str(cidr), 0) + 1
-            compare = [("mod", bkey, bkv.mod_revision),
-                       ("mod", hkey, hkv.mod_revision) if hkv else ("version", hkey, 0)]
-            if self.kv.txn(compare=compare, success=[("put", bkey, block.to_json()),
-                                                     ("put", hkey, blk.handle_value(counts))]):
+            if self._store_allocation(bkv, block, handle_id, 1):
                 return addr
         raise TooManyRetries(f"gave up assigning {addr} after {self.retries} conflicts")
 
