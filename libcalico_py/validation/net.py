@@ -61,13 +61,6 @@ def cidr_reason(text: str, version: int | None = None, strict: bool = False) -> 
     return None
 
 
-def ip_or_cidr_version(text: str) -> int | None:
-    try:
-        return parse_network(text).version
-    except ValueError:
-        return None
-
-
 def mac_reason(text: str) -> str | None:
     return None if _MAC.match(text) else f"{text!r} is not a valid MAC address"
 

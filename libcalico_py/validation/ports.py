@@ -102,10 +102,3 @@ def parse_protocol(value: object) -> int | str:
 
 def supports_ports(protocol: int | str | None) -> bool:
     return protocol in PORT_PROTOCOLS
-
-
-def parse_port_number(value: object) -> int:
-    """A plain port number 1-65535 (endpoint ports, listen ports)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError("expected a port number")
-    return _number(value, value)
