@@ -22,7 +22,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-import time
 from typing import Mapping
 
 from cni_py import dataplane, workload
@@ -73,13 +72,6 @@ def _host_ifname(env: CNIEnv) -> str:
     return dataplane.veth_name(env.pod_namespace or "default", env.pod_name, env.container_id)
 
 
-def _secondary(conf: NetConf, env: CNIEnv) -> dict[str, str]:
-    attrs = {"node": conf.nodename, "timestamp": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime())}
-    if env.pod_name:
-        attrs.update(namespace=env.pod_namespace or "default", pod=env.pod_name)
-    return attrs
-
-
 class _Addresses:
     """Addresses obtained for this ADD and how to give them back."""
 
@@ -90,21 +82,9 @@ class _Addresses:
     def acquire(self) -> list:
         conf, env = self.conf, self.env
         if conf.calico_ipam:
+            from cni_py.ipam_plugin import allocate
             from libcalico_py.ipam.allocator import IPAM
-            ipam = IPAM(self.ds)
-            handle = conf.handle_id(env.container_id)
-            attrs = _secondary(conf, env)
-            got = ipam.ips_by_handle(handle)  # a repeated ADD keeps its addresses
-            if not got:
-                try:
-                    if conf.requested_ips:
-                        got = [ipam.assign(ip, handle, conf.nodename, attrs) for ip in conf.requested_ips]
-                    else:
-                        got = ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools,
-                                               attrs=attrs)
-                except Exception:
-                    ipam.release_by_handle(handle)
-                    raise
+            got = allocate(IPAM(self.ds), conf, env, conf.handle_id(env.container_id))
             self.ips = [ipaddress.ip_interface(f"{ip}/{ip.max_prefixlen}") for ip in got]
         else:
             from cni_py.delegate import delegate
@@ -195,13 +175,9 @@ def cmd_check(conf: NetConf, env: CNIEnv, environ: Mapping[str, str]) -> None:
         if spec.get("interfaceName") != host_if:
             problems.append(f"WorkloadEndpoint {ns}/{name} names interface {spec.get('interfaceName')!r}")
     if conf.calico_ipam:
+        from cni_py.ipam_plugin import unowned
         from libcalico_py.ipam.allocator import IPAM
-        ipam = IPAM(ds)
-        handle = conf.handle_id(env.container_id)
-        for ip in ips:
-            info = ipam.ip_info(str(ip.ip))
-            if info is None or info.get("handle_id") != handle:
-                problems.append(f"address {ip.ip} is not allocated to handle {handle}")
+        problems += unowned(IPAM(ds), [str(i.ip) for i in ips], conf.handle_id(env.container_id))
     else:
         from cni_py.delegate import delegate
         try:

@@ -51,21 +51,44 @@ def run(environ: Mapping[str, str], stdin: bytes) -> int:
         return emit_error(from_exception(e), version or error_version(stdin))
 
 
-def add(ipam, conf: NetConf, env: CNIEnv, handle: str) -> dict:
+def allocation_attributes(conf: NetConf, env: CNIEnv) -> dict[str, str]:
+    """The attributes Calico's CNI stores with each address (node, pod, time)."""
     attrs = {"node": conf.nodename,
              "timestamp": time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime())}
     if env.pod_name:
         attrs.update(namespace=env.pod_namespace or "default", pod=env.pod_name)
-    ips = ipam.ips_by_handle(handle)  # a repeated ADD returns what the handle holds
-    if not ips:
-        try:
-            if conf.requested_ips:
-                ips = [ipam.assign(ip, handle, conf.nodename, attrs) for ip in conf.requested_ips]
-            else:
-                ips = ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools, attrs=attrs)
-        except Exception:
-            ipam.release_by_handle(handle)
-            raise
+    return attrs
+
+
+def allocate(ipam, conf: NetConf, env: CNIEnv, handle: str) -> list:
+    """The addresses of `handle`: those it already holds (a repeated ADD keeps them), else
+    the requested ones (`args.cni.ips`) or one auto-assigned from `ipv4_pools`. Also used
+    in-process by `calico-py`. On failure nothing stays allocated to the handle."""
+    ips = ipam.ips_by_handle(handle)
+    if ips:
+        return ips
+    attrs = allocation_attributes(conf, env)
+    try:
+        if conf.requested_ips:
+            return [ipam.assign(ip, handle, conf.nodename, attrs) for ip in conf.requested_ips]
+        return ipam.auto_assign(handle, conf.nodename, 1, pools=conf.ipv4_pools, attrs=attrs)
+    except Exception:
+        ipam.release_by_handle(handle)
+        raise
+
+
+def unowned(ipam, addresses: list[str], handle: str) -> list[str]:
+    """A problem line for each of `addresses` that is not allocated to `handle`."""
+    problems = []
+    for addr in addresses:
+        info = ipam.ip_info(addr)
+        if info is None or info.get("handle_id") != handle:
+            problems.append(f"address {addr} is not allocated to handle {handle}")
+    return problems
+
+
+def add(ipam, conf: NetConf, env: CNIEnv, handle: str) -> dict:
+    ips = allocate(ipam, conf, env, handle)
     pools = ipam.pools()
     out = []
     for ip in ips:
@@ -76,11 +99,7 @@ def add(ipam, conf: NetConf, env: CNIEnv, handle: str) -> dict:
 
 def check(ipam, conf: NetConf, handle: str) -> None:
     prev = normalise_result(conf.prev_result)
-    problems = []
-    for ip in prev.get("ips", []):
-        addr = str(ipaddress.ip_interface(ip["address"]).ip)
-        info = ipam.ip_info(addr)
-        if info is None or info.get("handle_id") != handle:
-            problems.append(f"address {addr} is not allocated to handle {handle}")
+    problems = unowned(ipam, [str(ipaddress.ip_interface(ip["address"]).ip)
+                              for ip in prev.get("ips", [])], handle)
     if problems:
         raise CNIError(GENERIC, "CHECK failed: " + "; ".join(problems))
