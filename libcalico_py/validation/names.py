@@ -17,26 +17,27 @@ _POLICY_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})?$")
 _K8S_POLICY_NAME = re.compile(rf"^(knp|ossg)\.default\.{_LABEL}(\.{_LABEL})*$")
 
 
-def dns_label(value: str) -> str | None:
+def _name_reason(value: str, max_len: int, patterns: tuple, rule: str) -> str | None:
+    """The shared shape of every name check: present, not too long, one pattern matches."""
     if not value:
         return "must not be empty"
-    if len(value) > 63:
-        return "must be no more than 63 characters"
-    if not _DNS_LABEL.match(value):
-        return ("must consist of lower case alphanumeric characters or '-', and must start "
-                "and end with an alphanumeric character")
-    return None
+    if len(value) > max_len:
+        return f"must be no more than {max_len} characters"
+    if any(p.match(value) for p in patterns):
+        return None
+    return rule
+
+
+def dns_label(value: str) -> str | None:
+    return _name_reason(value, 63, (_DNS_LABEL,),
+                        "must consist of lower case alphanumeric characters or '-', and must "
+                        "start and end with an alphanumeric character")
 
 
 def dns_subdomain(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    if len(value) > 253:
-        return "must be no more than 253 characters"
-    if not _DNS_SUBDOMAIN.match(value):
-        return ("must consist of lower case alphanumeric characters, '-' or '.', and must "
-                "start and end with an alphanumeric character")
-    return None
+    return _name_reason(value, 253, (_DNS_SUBDOMAIN,),
+                        "must consist of lower case alphanumeric characters, '-' or '.', and "
+                        "must start and end with an alphanumeric character")
 
 
 def namespace(value: str) -> str | None:
@@ -44,24 +45,15 @@ def namespace(value: str) -> str | None:
 
 
 def network_policy_name(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    if len(value) > 253:
-        return "must be no more than 253 characters"
-    if _POLICY_NAME.match(value) or _K8S_POLICY_NAME.match(value):
-        return None
-    return ("must be a DNS label, optionally with one '.' (e.g. 'allow-web' or "
-            "'tier1.allow-web'), or 'knp.default.<name>'")
+    return _name_reason(value, 253, (_POLICY_NAME, _K8S_POLICY_NAME),
+                        "must be a DNS label, optionally with one '.' (e.g. 'allow-web' or "
+                        "'tier1.allow-web'), or 'knp.default.<name>'")
 
 
 def global_network_policy_name(value: str) -> str | None:
-    if not value:
-        return "must not be empty"
-    if len(value) > 253:
-        return "must be no more than 253 characters"
-    if _POLICY_NAME.match(value):
-        return None
-    return "must be a DNS label, optionally with one '.' (e.g. 'allow-web' or 'tier1.allow-web')"
+    return _name_reason(value, 253, (_POLICY_NAME,),
+                        "must be a DNS label, optionally with one '.' (e.g. 'allow-web' or "
+                        "'tier1.allow-web')")
 
 
 def tier_name(value: str) -> str | None:
