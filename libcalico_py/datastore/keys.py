@@ -70,6 +70,14 @@ def _text(key: str | bytes) -> str:
     return key.decode() if isinstance(key, bytes) else key
 
 
+def _segments(key: str | bytes, prefix: str) -> list[str] | None:
+    """The '/'-separated parts of `key` after `prefix`, or None if it lacks the prefix."""
+    key = _text(key)
+    if not key.startswith(prefix):
+        return None
+    return key[len(prefix):].split("/")
+
+
 def _spec(kind: str) -> kinds.KindSpec:
     try:
         return kinds.by_kind(kind)
@@ -109,10 +117,9 @@ def resource_prefix(kind: str, namespace: str | None = None) -> str:
 
 def parse_resource_key(key: str | bytes) -> ResourceKey | None:
     """`(kind, namespace|None, name)` for a v3 resource key of a known kind, else None."""
-    key = _text(key)
-    if not key.startswith(RESOURCE_PREFIX):
+    parts = _segments(key, RESOURCE_PREFIX)
+    if parts is None:
         return None
-    parts = key[len(RESOURCE_PREFIX):].split("/")
     spec = kinds.by_plural(parts[0])
     if spec is None or not all(parts[1:]):
         return None
@@ -155,10 +162,9 @@ def block_key(cidr: str) -> str:
 
 def parse_block_key(key: str | bytes) -> str | None:
     """The block CIDR (`10.65.0.0/26`) of a block key, else None."""
-    key = _text(key)
-    if not key.startswith(BLOCK_PREFIX):
+    parts = _segments(key, BLOCK_PREFIX)
+    if parts is None:
         return None
-    parts = key[len(BLOCK_PREFIX):].split("/")
     if len(parts) != 3 or parts[1] != "block":
         return None
     return _parse_cidr_segment(parts[0], parts[2])
@@ -181,10 +187,9 @@ def affinity_prefix(host: str) -> str:
 def parse_affinity_key(key: str | bytes) -> AffinityKey | None:
     """`(host, cidr)` of a block-affinity key, else None (also for the bare IPAM host key
     `/calico/ipam/v2/host/<host>`)."""
-    key = _text(key)
-    if not key.startswith(AFFINITY_PREFIX):
+    parts = _segments(key, AFFINITY_PREFIX)
+    if parts is None:
         return None
-    parts = key[len(AFFINITY_PREFIX):].split("/")
     if len(parts) != 4 or not parts[0] or parts[2] != "block":
         return None
     cidr = _parse_cidr_segment(parts[1], parts[3])
@@ -235,10 +240,9 @@ def felix_last_reported_key(host: str, region: str = DEFAULT_REGION) -> str:
 
 
 def parse_felix_status_key(key: str | bytes) -> FelixStatusKey | None:
-    key = _text(key)
-    if not key.startswith(FELIX_STATUS_PREFIX):
+    parts = _segments(key, FELIX_STATUS_PREFIX)
+    if parts is None:
         return None
-    parts = key[len(FELIX_STATUS_PREFIX):].split("/")
     if (len(parts) == 4 and parts[0] and parts[1] == "host" and parts[2]
             and parts[3] in ("status", "last_reported_status")):
         return FelixStatusKey(parts[0], unescape_name(parts[2]), parts[3])
@@ -263,10 +267,9 @@ def workload_endpoint_status_prefix(host: str, region: str = DEFAULT_REGION) -> 
 
 
 def parse_workload_endpoint_status_key(key: str | bytes) -> WorkloadEndpointStatusKey | None:
-    key = _text(key)
-    if not key.startswith(FELIX_STATUS_PREFIX):
+    parts = _segments(key, FELIX_STATUS_PREFIX)
+    if parts is None:
         return None
-    parts = key[len(FELIX_STATUS_PREFIX):].split("/")
     if (len(parts) == 8 and parts[1] == "host" and parts[3] == "workload"
             and parts[6] == "endpoint" and all(parts)):
         return WorkloadEndpointStatusKey(parts[0], unescape_name(parts[2]), unescape_name(parts[4]),
@@ -282,10 +285,9 @@ def host_endpoint_status_key(host: str, endpoint: str) -> str:
 
 
 def parse_host_endpoint_status_key(key: str | bytes) -> HostEndpointStatusKey | None:
-    key = _text(key)
-    if not key.startswith(HOST_ENDPOINT_STATUS_PREFIX):
+    parts = _segments(key, HOST_ENDPOINT_STATUS_PREFIX)
+    if parts is None:
         return None
-    parts = key[len(HOST_ENDPOINT_STATUS_PREFIX):].split("/")
     if len(parts) == 3 and parts[1] == "endpoint" and parts[0] and parts[2]:
         return HostEndpointStatusKey(unescape_name(parts[0]), unescape_name(parts[2]))
     return None
