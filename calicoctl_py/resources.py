@@ -68,7 +68,8 @@ def load_documents(docs, namespace: str | None, action: str):
             for fe in e.errors:
                 errors.append(f"{_describe(doc, spec)}: {field_error_text(fe)}")
     if not errors:
-        errors.extend(_pool_overlaps([r for _, r in resources], [d for d, _ in resources]))
+        pools = _pools(r for _, r in resources)
+        errors.extend(_pool_overlaps(pools, pools))
     if errors:
         msg = "\n".join(errors)
         fail(f"Failed to {action} resources: {len(errors)} error(s), nothing was written:\n{msg}")
@@ -100,29 +101,17 @@ def failure_message(action: str, kinds: list[str], total: int, done: int, error)
             f"{total} {what}:\nHit error: {error}")
 
 
-def _pool_overlaps(resources, docs):
-    from libcalico_py import model
-    pools = [r for r in resources if r.kind == "IPPool"]
-    errors = []
-    for i, pool in enumerate(pools):
-        others = [p for j, p in enumerate(pools) if j != i and p.metadata.name != pool.metadata.name]
-        for fe in model.validate_pool_overlap(pool, others):
-            errors.append(f"IPPool '{pool.metadata.name}': {fe}")
-    return errors
+def _pools(resources) -> list:
+    return [r for r in resources if r.kind == "IPPool"]
 
 
-def _existing_pool_overlaps(ds, resources):
+def _pool_overlaps(pools, against) -> list[str]:
+    """An error line for each of `pools` that overlaps a pool of `against` with another
+    name (the same name is the pool itself, or the version of it being replaced)."""
     from libcalico_py import model
-    pools = [r for r in resources if r.kind == "IPPool"]
-    if not pools:
-        return []
-    stored, _ = ds.list("IPPool")
-    errors = []
-    for pool in pools:
-        others = [p for p in stored if p.metadata.name != pool.metadata.name]
-        for fe in model.validate_pool_overlap(pool, others):
-            errors.append(f"IPPool '{pool.metadata.name}': {fe}")
-    return errors
+    return [f"IPPool '{pool.metadata.name}': {fe}" for pool in pools
+            for fe in model.validate_pool_overlap(
+                pool, [p for p in against if p.metadata.name != pool.metadata.name])]
 
 
 def _summary(action: str, kinds: list[str], count: int) -> str:
@@ -136,8 +125,9 @@ def _summary(action: str, kinds: list[str], count: int) -> str:
 def write_all(ds, resources, action: str, skip_exists=False, skip_not_exists=False):
     """Write validated resources one by one; report partial success on a datastore error."""
     from libcalico_py.errors import AlreadyExists, NotFound, CalicoError
-    if action in ("create", "apply", "replace"):
-        overlaps = _existing_pool_overlaps(ds, [r for _, r in resources])
+    pools = _pools(r for _, r in resources)
+    if action in ("create", "apply", "replace") and pools:
+        overlaps = _pool_overlaps(pools, ds.list("IPPool")[0])
         if overlaps:
             fail(f"Failed to {action} resources: nothing was written:\n" + "\n".join(overlaps))
     done, kinds = 0, []
@@ -156,7 +146,7 @@ def write_all(ds, resources, action: str, skip_exists=False, skip_not_exists=Fal
                 _replace(ds, res)
             elif action == "delete":
                 try:
-                    ds.delete(res.kind, res.metadata.name, res.metadata.namespace if _namespaced(res) else None)
+                    ds.delete(res.kind, res.metadata.name, _namespace_of(res))
                 except NotFound:
                     if not skip_not_exists:
                         raise
@@ -169,7 +159,7 @@ def write_all(ds, resources, action: str, skip_exists=False, skip_not_exists=Fal
 
 def _replace(ds, res):
     """Update only: the resource must exist; an absent resourceVersion takes the stored one."""
-    current = ds.get(res.kind, res.metadata.name, res.metadata.namespace if _namespaced(res) else None)
+    current = ds.get(res.kind, res.metadata.name, _namespace_of(res))
     if not res.metadata.resource_version:
         res.metadata.resource_version = current.metadata.resource_version
         res.metadata.uid = res.metadata.uid or current.metadata.uid
@@ -177,9 +167,9 @@ def _replace(ds, res):
     ds.update(res)
 
 
-def _namespaced(res) -> bool:
+def _namespace_of(res) -> str | None:
     from libcalico_py.model import kinds
-    return kinds.by_kind(res.kind).namespaced
+    return res.metadata.namespace if kinds.by_kind(res.kind).namespaced else None
 
 
 def _doc_kind(res) -> str:
