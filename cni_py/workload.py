@@ -74,7 +74,6 @@ def write(ds, doc: dict) -> None:
     key = key_of(doc)
     body = dict(doc)
     body["metadata"] = {k: v for k, v in doc["metadata"].items() if k != "resourceVersion"}
-    value = json.dumps(body, separators=(",", ":"))
     for _ in range(5):
         cur = kv.get(key)
         if cur is not None:
@@ -83,7 +82,7 @@ def write(ds, doc: dict) -> None:
             for k in ("uid", "creationTimestamp"):
                 if old_meta.get(k):
                     body["metadata"][k] = old_meta[k]
-            value = json.dumps(body, separators=(",", ":"))
+        value = json.dumps(body, separators=(",", ":"))
         compare = [("mod", key, cur.mod_revision)] if cur else [("version", key, 0)]
         if kv.txn(compare=compare, success=[("put", key, value)]):
             return
