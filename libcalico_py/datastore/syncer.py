@@ -21,7 +21,9 @@ so a quiet prefix resumes from a recent revision.
 Callbacks run on the syncer thread; a slow consumer slows the syncer, it never drops
 events. An exception raised by a callback ends the syncer thread (logged, kept in
 `Syncer.error`): continuing after a half-applied batch would leave the consumer silently
-inconsistent, so its owner should treat a dead syncer as fatal (`is_alive()`). Status values: "wait-for-ready" (started, nothing listed yet), "resync" (listing),
+inconsistent, so its owner should treat a dead syncer as fatal (`is_alive()`).
+
+Status values: "wait-for-ready" (started, nothing listed yet), "resync" (listing),
 "in-sync" (listed and watching), "disconnected" (waiting to reconnect).
 """
 from __future__ import annotations
@@ -32,7 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from libcalico_py.datastore import keys
-from libcalico_py.datastore.etcd import DatastoreError, EtcdDatastore, RevisionCompacted
+from libcalico_py.datastore.connection import DatastoreError, RevisionCompacted
+from libcalico_py.datastore.etcd import EtcdDatastore
 from libcalico_py.errors import DatastoreUnavailable
 
 log = logging.getLogger(__name__)
