@@ -42,6 +42,11 @@ def _pointer(path: str) -> list[str]:
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
+def _slot(node, key: str):
+    """A JSON-pointer segment as a subscript of `node` (a number when `node` is a list)."""
+    return int(key) if isinstance(node, list) else key
+
+
 def json_patch(doc, ops):
     """RFC 6902 JSON patch: add, remove, replace, move, copy, test."""
     doc = copy.deepcopy(doc)
@@ -51,7 +56,7 @@ def json_patch(doc, ops):
     def parent_of(parts):
         node = doc
         for p in parts[:-1]:
-            node = node[int(p)] if isinstance(node, list) else node[p]
+            node = node[_slot(node, p)]
         return node, parts[-1]
 
     for i, op in enumerate(ops):
@@ -72,15 +77,15 @@ def json_patch(doc, ops):
                         raise KeyError(key)
                     parent[key] = value
             elif kind == "remove":
-                del parent[int(key) if isinstance(parent, list) else key]
+                del parent[_slot(parent, key)]
             elif kind in ("move", "copy"):
                 src_parent, src_key = parent_of(_pointer(op["from"]))
-                value = src_parent[int(src_key) if isinstance(src_parent, list) else src_key]
+                value = src_parent[_slot(src_parent, src_key)]
                 if kind == "move":
-                    del src_parent[int(src_key) if isinstance(src_parent, list) else src_key]
+                    del src_parent[_slot(src_parent, src_key)]
                 parent[key] = copy.deepcopy(value)
             elif kind == "test":
-                if parent[int(key) if isinstance(parent, list) else key] != op["value"]:
+                if parent[_slot(parent, key)] != op["value"]:
                     fail(f"Failed to patch resource: test operation {i} failed at {op['path']}")
             else:
                 fail(f"Failed to patch resource: unknown operation {kind!r} in patch[{i}]")
