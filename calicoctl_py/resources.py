@@ -106,12 +106,12 @@ def _pools(resources) -> list:
 
 
 def _pool_overlaps(pools, against) -> list[str]:
-    """An error line for each of `pools` that overlaps a pool of `against` with another
-    name (the same name is the pool itself, or the version of it being replaced)."""
+    """An error line for each of `pools` that overlaps a pool of `against`
+    (`validate_pool_overlap` skips the pool's own name: itself, or the stored version it
+    replaces)."""
     from libcalico_py import model
     return [f"IPPool '{pool.metadata.name}': {fe}" for pool in pools
-            for fe in model.validate_pool_overlap(
-                pool, [p for p in against if p.metadata.name != pool.metadata.name])]
+            for fe in model.validate_pool_overlap(pool, against)]
 
 
 def _summary(action: str, kinds: list[str], count: int) -> str:
