@@ -5,6 +5,9 @@ subdomain (lower-case alphanumerics, '-' and '.', at most 253 characters); the n
 at most 63 characters of [A-Za-z0-9_.-] starting and ending with an alphanumeric. A
 value is empty or follows the same rule as the name. (k8s.io/apimachinery
 `IsQualifiedName` and `IsValidLabelValue`.)
+
+The one implementation of these rules: the model validators (`validation.meta`,
+`validation.k8s`) call it for labels, annotation keys and Kubernetes label selectors.
 """
 from __future__ import annotations
 
