@@ -9,6 +9,7 @@ programmed stays in force.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -46,6 +47,10 @@ def make_dataplane_factory():
 
 
 def run(environ=None) -> int:
+    # The agent allocates many long-lived objects in bursts (a snapshot is one resource
+    # object per key): with CPython's default gen-0 threshold the collector re-scans them
+    # constantly. B1 measured 20-40 % off the snapshot with a higher threshold.
+    gc.set_threshold(100_000, 50, 50)
     try:
         config = FelixConfig.from_env(environ)
     except ConfigError as exc:
