@@ -30,7 +30,10 @@ Semantics, as Felix programs the workload chains (calico.md §5.4, §5.5, §5.9)
   ("end of tier default: no policy passed the packet");
 * then the endpoint's profiles in its order: the first Allow or Deny decides (Pass ends
   that profile only); a profile that does not exist denies; nothing decided ->
-  "no profile matched" (Felix's "Drop if no profiles matched").
+  "no profile matched" (Felix's "Drop if no profiles matched"). Felix quirk, kept
+  because the kernel does it: the pass mark is not cleared before the profiles, so after
+  a tier (or an earlier profile) passed the packet, a profile's first Pass rule ends
+  that profile even if it does not match (see `_profile_chain`).
 
 Only the first packet of a connection is modelled: replies and later packets are
 accepted by conntrack in the kernel. Rule matching is in `matching`, the index in
@@ -171,6 +174,7 @@ def evaluate_direction(cluster: Cluster, endpoint: Endpoint, direction: str, fac
             return Decision("deny", "IP-in-IP packets from workloads are dropped")
 
     tiers = cluster.tiers_for(endpoint, direction)
+    passed = False      # Felix's pass mark: cleared at the start of each tier
     for tier, policies in tiers:
         passed = False
         for policy in policies:
@@ -190,19 +194,39 @@ def evaluate_direction(cluster: Cluster, endpoint: Endpoint, direction: str, fac
             return Decision("deny", f"end of tier {tier}: no policy passed the packet", None, tuple(logged))
 
     prefix = "no policy selected the endpoint" if not tiers else "policies passed the packet"
+    pass_mark = passed
     for name in endpoint.profiles:
         profile = cluster.profiles.get(name)
         if profile is None:
             return Decision("deny", f"{prefix}: profile {name} does not exist (fail closed)",
                             None, tuple(logged))
-
-        def profile_ref(index: int, n=name) -> RuleRef:
-            return RuleRef("profile", "", "pro", "", n, direction, index)
-
-        hit = _first_match(profile.rules(direction), facts, profile_ref, logged)
-        if hit is None or hit[0] == "pass":
-            continue
-        action, ref = hit
-        verb = "allowed" if action == "allow" else "denied"
-        return Decision(action, f"{prefix}: profile {name} {verb}", ref, tuple(logged))
+        action, ref, pass_mark = _profile_chain(profile, direction, facts, pass_mark, logged)
+        if action in ("allow", "deny"):
+            verb = "allowed" if action == "allow" else "denied"
+            return Decision(action, f"{prefix}: profile {name} {verb}", ref, tuple(logged))
     return Decision("deny", NO_PROFILE_MATCHED, None, tuple(logged))
+
+
+def _profile_chain(profile, direction: str, facts: FlowFacts, pass_mark: bool,
+                   logged: list[RuleRef]) -> tuple[str | None, RuleRef | None, bool]:
+    """(action or None, deciding rule, pass mark after) for one profile chain.
+
+    Felix renders a Pass rule as "match -> set the pass mark" followed by "pass mark set ->
+    RETURN", and the endpoint chain does not clear the pass mark before the profiles. So
+    once a tier (or an earlier profile) has passed the packet, the first Pass rule of a
+    profile ends that profile even when the rule itself does not match. Modelled here
+    because the kernel does it. (A tier whose default action is Pass sets no mark when no
+    rule matched.)"""
+    for rule in profile.rules(direction):
+        ref = RuleRef("profile", "", "pro", "", profile.name, direction, rule.index)
+        if not rule_matches(rule, facts):
+            if rule.action == "pass" and pass_mark:
+                return None, None, pass_mark
+            continue
+        if rule.action == "log":
+            logged.append(ref)
+        elif rule.action == "pass":
+            return None, None, True
+        else:
+            return rule.action, ref, pass_mark
+    return None, None, pass_mark
