@@ -15,7 +15,7 @@ from libcalico_py.model import parse as parse_doc
 from libcalico_py.policy.evaluator import (NO_PROFILE_MATCHED, NOT_POLICED, SAME_ENDPOINT, Cluster,
                                            Flow, RuleRef, evaluate)
 from libcalico_py.policy.matching import protocol_number
-from tests.unit.libcalico_py.policy.world import (CHAIN, CLIENT, CLIENT6, CORP, DB, EXTERNAL, GHOST,
+from tests.unit.libcalico_py.policy.world import (CHAIN, CLIENT, CLIENT6, CORP, DB, EXTERNAL, GATED, GHOST,
                                                   LONELY, PARTNER, WEB, gnp, knp, np, resources)
 
 ALLOW, DENY, LOG, PASS = ({"action": a} for a in ("Allow", "Deny", "Log", "Pass"))
@@ -106,6 +106,16 @@ CASES = [
     ("profile-fall-through", [], flow(CLIENT, CHAIN), EG_DEV, IN_PROD),
     ("profile-deny", [], flow(CLIENT, CHAIN, "UDP", dport=53), EG_DEV, no("pro/noop ingress rule 0")),
     ("profile-pass-ends-that-profile", [], flow(CHAIN, CLIENT), EG_PROD, IN_DEV),
+    # Felix does not clear the pass mark before the profiles: after a tier passed the packet,
+    # a profile's first Pass rule ends that profile even when it does not match.
+    ("profile-rule-after-unmatched-pass", [], flow(GATED, CLIENT, "UDP", dport=53),
+     no("pro/gate egress rule 1"), IN_DEV),
+    ("profile-pass-gate-after-tier-pass", [np("x", selector="app == 'gated'", types=["Egress"], egress=[PASS])],
+     flow(GATED, CLIENT, "UDP", dport=53), EG_PROD, IN_DEV),
+    ("profile-no-gate-after-pass-default-tier",
+     [gnp("x", selector="app == 'gated'", tier="kube-admin", types=["Egress"],
+          egress=[{"action": "Deny", "protocol": "ICMP"}])],
+     flow(GATED, CLIENT, "UDP", dport=53), no("pro/gate egress rule 1"), IN_DEV),
     # ---------------------------------------------------------------- selectors
     ("rule-selector-scoped-to-policy-namespace",
      [web_in({"action": "Allow", "source": {"selector": "app == 'client'"}})], flow(), EG_DEV, EOT),

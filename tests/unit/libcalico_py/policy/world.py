@@ -8,6 +8,7 @@
       lonely 10.0.1.9  no profiles
       ghost  10.0.1.8  profile "missing" (does not exist)
       chain  10.0.1.7  profiles [noop, kns.prod]
+      gated  10.0.1.6  profiles [gate, kns.prod]  (gate egress: Pass TCP, Deny UDP)
       NetworkSet partners 192.168.10.0/24 role=partner
     GlobalNetworkSet corp 172.20.0.0/16 role=corp;   8.8.8.8 is outside everything.
 """
@@ -17,7 +18,7 @@ from libcalico_py.model import load
 
 API = "projectcalico.org/v3"
 
-WEB, DB, LONELY, GHOST, CHAIN = "10.0.1.1", "10.0.1.2", "10.0.1.9", "10.0.1.8", "10.0.1.7"
+WEB, DB, LONELY, GHOST, CHAIN, GATED = "10.0.1.1", "10.0.1.2", "10.0.1.9", "10.0.1.8", "10.0.1.7", "10.0.1.6"
 CLIENT, CLIENT6, PARTNER, CORP, EXTERNAL = "10.0.2.1", "fd00::21", "192.168.10.5", "172.20.3.4", "8.8.8.8"
 
 
@@ -75,6 +76,8 @@ def base_docs() -> list[dict]:
         ns_profile("dev", {"env": "dev"}),
         profile("noop", ingress=[{"action": "Deny", "protocol": "UDP"}],
                 egress=[{"action": "Pass", "protocol": "TCP"}]),
+        profile("gate", egress=[{"action": "Pass", "protocol": "TCP"}, {"action": "Deny", "protocol": "UDP"}]),
+        wep("gated", "prod", [GATED + "/32"], {"app": "gated"}, profiles=["gate", "kns.prod"]),
         wep("web", "prod", [WEB + "/32"], {"app": "web"}, sa="web",
             ports=[("http", "TCP", 8080), ("metrics", "TCP", 9090), ("dns", "UDP", 53)]),
         wep("db", "prod", [DB + "/32"], {"app": "db"}),
