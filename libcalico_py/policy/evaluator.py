@@ -44,8 +44,9 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from libcalico_py.policy.cluster import EGRESS, INGRESS, Cluster, Endpoint, tier_default_action
-from libcalico_py.policy.matching import CompiledRule, FlowFacts, protocol_number, rule_matches
+from libcalico_py.policy.cluster import (EGRESS, INGRESS, Cluster, Endpoint, Policy, Profile,
+                                         tier_default_action)
+from libcalico_py.policy.matching import FlowFacts, protocol_number, rule_matches
 
 __all__ = ["Cluster", "Flow", "RuleRef", "Decision", "Verdict", "evaluate", "evaluate_direction"]
 
@@ -144,19 +145,21 @@ def evaluate(cluster: Cluster, flow: Flow) -> Verdict:
     if src_ep is not None and src_ep is dst_ep:
         same = Decision("allow", SAME_ENDPOINT)
         return Verdict(True, same, same)
-    egress = evaluate_direction(cluster, src_ep, EGRESS, facts) if src_ep else Decision("allow", NOT_POLICED)
-    ingress = evaluate_direction(cluster, dst_ep, INGRESS, facts) if dst_ep else Decision("allow", NOT_POLICED)
+    unpoliced = Decision("allow", NOT_POLICED)
+    egress = evaluate_direction(cluster, src_ep, EGRESS, facts) if src_ep else unpoliced
+    ingress = evaluate_direction(cluster, dst_ep, INGRESS, facts) if dst_ep else unpoliced
     return Verdict(egress.allowed and ingress.allowed, egress, ingress)
 
 
-def _first_match(rules: tuple[CompiledRule, ...], facts: FlowFacts, ref_of,
-                 logged: list[RuleRef]) -> tuple[str, RuleRef] | None:
-    """(action, rule) of the first matching non-Log rule; Log rules on the way are
-    appended to `logged`."""
-    for rule in rules:
+def _policy_chain(policy: Policy, direction: str, facts: FlowFacts,
+                  logged: list[RuleRef]) -> tuple[str, RuleRef] | None:
+    """(action, rule) of the policy's first matching non-Log rule in this direction, or
+    None when no rule matches; matching Log rules are appended to `logged`."""
+    for rule in policy.rules(direction):
         if not rule_matches(rule, facts):
             continue
-        ref = ref_of(rule.index)
+        ref = RuleRef("policy", policy.tier, policy.kind, policy.namespace, policy.name, direction,
+                      rule.index)
         if rule.action == "log":
             logged.append(ref)
             continue
@@ -178,10 +181,7 @@ def evaluate_direction(cluster: Cluster, endpoint: Endpoint, direction: str, fac
     for tier, policies in tiers:
         passed = False
         for policy in policies:
-            def ref_of(index: int, p=policy) -> RuleRef:
-                return RuleRef("policy", p.tier, p.kind, p.namespace, p.name, direction, index)
-
-            hit = _first_match(policy.rules(direction), facts, ref_of, logged)
+            hit = _policy_chain(policy, direction, facts, logged)
             if hit is None:
                 continue
             action, ref = hit
@@ -207,7 +207,7 @@ def evaluate_direction(cluster: Cluster, endpoint: Endpoint, direction: str, fac
     return Decision("deny", NO_PROFILE_MATCHED, None, tuple(logged))
 
 
-def _profile_chain(profile, direction: str, facts: FlowFacts, pass_mark: bool,
+def _profile_chain(profile: Profile, direction: str, facts: FlowFacts, pass_mark: bool,
                    logged: list[RuleRef]) -> tuple[str | None, RuleRef | None, bool]:
     """(action or None, deciding rule, pass mark after) for one profile chain.
 
