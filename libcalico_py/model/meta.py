@@ -28,8 +28,7 @@ class ObjectMeta(Struct):
         F("managedFields", Raw()),
     )
 
-    def __init__(self, **values):
-        super().__init__(**values)
+    def _fill_missing(self):
         if self.labels is None:
             self.labels = {}
         if self.annotations is None:
@@ -39,6 +38,9 @@ class ObjectMeta(Struct):
     def parse(cls, data, path, errs):
         obj = super().parse(data, path, errs)
         if obj is not None:
-            obj.labels = {k: v for k, v in (obj.labels or {}).items() if v is not None}
-            obj.annotations = {k: v for k, v in (obj.annotations or {}).items() if v is not None}
+            # Entries whose value failed to parse (None) are dropped; the error is reported.
+            if None in obj.labels.values():
+                obj.labels = {k: v for k, v in obj.labels.items() if v is not None}
+            if None in obj.annotations.values():
+                obj.annotations = {k: v for k, v in obj.annotations.items() if v is not None}
         return obj

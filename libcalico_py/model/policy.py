@@ -73,8 +73,7 @@ class Rule(Struct):
         F("metadata", Obj(RuleMetadata)),
     )
 
-    def __init__(self, **values):
-        super().__init__(**values)
+    def _fill_missing(self):
         if self.source is None:
             self.source = EntityRule()
         if self.destination is None:

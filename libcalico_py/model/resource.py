@@ -119,5 +119,6 @@ def parse_document(doc: Any, errs: list[FieldError]) -> Resource | None:
             errs.append(FieldError(str(key), UNKNOWN_FIELD))
     meta = ObjectMeta.parse(doc.get("metadata"), "metadata", errs) or ObjectMeta()
     spec = SPEC_CLASSES[ks.kind].parse(doc.get("spec"), "spec", errs) or SPEC_CLASSES[ks.kind]()
+    status = doc.get("status")
     return Resource(ks.kind, meta, spec, api_version=ks.api_version,
-                    status=copy.deepcopy(doc.get("status")))
+                    status=None if status is None else copy.deepcopy(status))

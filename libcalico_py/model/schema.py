@@ -119,10 +119,11 @@ class ListOf(Type):
         if not isinstance(value, list):
             errs.append(FieldError(path, "expected a list", value))
             return None
-        out = []
-        for i, v in enumerate(value):
-            out.append(self.item.parse(v, f"{path}[{i}]", errs))
-        return out
+        item = self.item
+        if type(item) is Str and all(type(v) is str for v in value):
+            return list(value)
+        parse = item.parse
+        return [parse(v, f"{path}[{i}]", errs) for i, v in enumerate(value)]
 
     def dump(self, value):
         return [self.item.dump(v) if v is not None else None for v in value]
@@ -136,6 +137,9 @@ class MapOf(Type):
         if not isinstance(value, dict):
             errs.append(FieldError(path, "expected a map", value))
             return None
+        if type(self.item) is Str and all(type(k) is str and type(v) is str
+                                           for k, v in value.items()):
+            return dict(value)
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
@@ -181,25 +185,69 @@ def _is_zero(value: Any) -> bool:
     return value in ("", 0, False) or (isinstance(value, (list, dict)) and not value)
 
 
+def _dump_is_identity(t: Type) -> bool:
+    return type(t).dump is Type.dump
+
+
+# Marks a field that is left out of `to_dict` when unset; `_EMPTY_OBJ` one written as {}.
+_OMIT = object()
+_EMPTY_OBJ = object()
+# Types whose zero value is exactly their falsy value (what `_is_zero` tests).
+_PLAIN_TYPES = frozenset({str, int, bool, float, list, dict})
+# Field type -> the Python type whose values it keeps unchanged (parse skips the call).
+_FAST_PARSE: dict[type, type] = {Str: str, Int: int, Bool: bool, Float: float}
+
+
 class Struct:
     """Base of every typed object. Subclasses set `FIELDS`; attributes are the snake_case
-    names of the fields, None when absent."""
+    names of the fields, None when absent (a class-level None: only set fields live in
+    the instance)."""
 
     FIELDS: ClassVar[tuple[F, ...]] = ()
-    # JSON name -> field, computed once per class.
+    # Computed once per class: JSON name -> field; attribute names; parse and dump plans.
     _by_json: ClassVar[dict[str, F]] = {}
+    _names: ClassVar[frozenset[str]] = frozenset()
+    _parse_plan: ClassVar[dict[str, tuple]] = {}
+    _dump_plan: ClassVar[tuple[tuple, ...]] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        cls._by_json = {f.json: f for f in cls.FIELDS}
+        fields = cls.FIELDS
+        cls._by_json = {f.json: f for f in fields}
+        cls._names = frozenset(f.name for f in fields)
+        for f in fields:
+            if getattr(cls, f.name, None) is not None:
+                raise TypeError(f"{cls.__name__}: field {f.name!r} clashes with a class attribute")
+            setattr(cls, f.name, None)
+        cls._parse_plan = {f.json: (f.name, _FAST_PARSE.get(type(f.type)), f.type)
+                           for f in fields}
+        plan = []
+        for f in fields:
+            if f.always:
+                missing = _EMPTY_OBJ if isinstance(f.type, Obj) else _zero_of(f.type)
+            else:
+                missing = _OMIT
+            if _dump_is_identity(f.type):
+                dump = None
+            elif isinstance(f.type, ListOf) and _dump_is_identity(f.type.item):
+                dump = list
+            elif isinstance(f.type, MapOf) and _dump_is_identity(f.type.item):
+                dump = dict
+            else:
+                dump = f.type.dump
+            plan.append((f.name, f.json, not f.ptr and not f.always, dump, missing))
+        cls._dump_plan = tuple(plan)
 
     def __init__(self, **values: Any):
         if values:
-            unknown = set(values) - {f.name for f in self.FIELDS}
+            unknown = values.keys() - self._names
             if unknown:
                 raise TypeError(f"{type(self).__name__} has no field(s) {sorted(unknown)}")
-        for f in self.FIELDS:
-            setattr(self, f.name, values.get(f.name))
+            self.__dict__.update(values)
+        self._fill_missing()
+
+    def _fill_missing(self) -> None:
+        """Give unset fields their non-None defaults (subclasses that have any)."""
 
     @classmethod
     def parse(cls, data: Any, path: str, errs: list[FieldError]) -> "Struct | None":
@@ -208,30 +256,40 @@ class Struct:
         if not isinstance(data, dict):
             errs.append(FieldError(path or "(document)", "expected an object", data))
             return None
-        by_json = cls._by_json
-        obj = cls()
+        plan = cls._parse_plan
+        obj = cls.__new__(cls)
+        attrs = obj.__dict__
         for key, value in data.items():
-            f = by_json.get(key)
-            fpath = join(path, str(key))
-            if f is None:
-                errs.append(FieldError(fpath, UNKNOWN_FIELD))
+            entry = plan.get(key)
+            if entry is None:
+                errs.append(FieldError(join(path, str(key)), UNKNOWN_FIELD))
                 continue
             if value is None:
                 continue
-            setattr(obj, f.name, f.type.parse(value, fpath, errs))
+            name, fast, ftype = entry
+            if type(value) is fast:
+                attrs[name] = value
+            else:
+                attrs[name] = ftype.parse(value, f"{path}.{key}" if path else key, errs)
+        obj._fill_missing()
         return obj
 
     def to_dict(self) -> dict:
         out: dict[str, Any] = {}
-        for f in self.FIELDS:
-            value = getattr(self, f.name)
+        attrs = self.__dict__
+        for name, json_name, omit_zero, dump, missing in self._dump_plan:
+            value = attrs.get(name)
             if value is None:
-                if f.always:
-                    out[f.json] = {} if isinstance(f.type, Obj) else _zero_of(f.type)
+                if missing is not _OMIT:
+                    out[json_name] = {} if missing is _EMPTY_OBJ else missing
                 continue
-            if not f.ptr and not f.always and _is_zero(value):
-                continue
-            out[f.json] = f.type.dump(value)
+            if omit_zero:
+                if type(value) in _PLAIN_TYPES:
+                    if not value:
+                        continue
+                elif _is_zero(value):
+                    continue
+            out[json_name] = value if dump is None else dump(value)
         return out
 
     def copy(self):
