@@ -23,9 +23,13 @@ class Rule:
 
     def render(self) -> str:
         """Rule text without the hash comment (what the hash is computed over)."""
-        parts = [p for p in (self.match, f'-m comment --comment "{self.comment}"' if self.comment else "",
-                             self.action) if p]
-        return " ".join(parts)
+        match, action = self.match, self.action
+        if self.comment:
+            parts = [p for p in (match, f'-m comment --comment "{self.comment}"', action) if p]
+            return " ".join(parts)
+        if match and action:
+            return f"{match} {action}"
+        return match or action
 
 
 @dataclass(frozen=True)

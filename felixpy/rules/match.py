@@ -120,6 +120,8 @@ class Match:
 def comment_text(text: str) -> str:
     """A comment as iptables accepts it: no double quotes, at most 256 bytes."""
     cleaned = text.replace('"', "'").replace("\n", " ")
+    if len(cleaned) <= 64:      # at most 4 bytes per character: fits without cutting
+        return cleaned
     return cleaned.encode()[:256].decode(errors="ignore")
 
 

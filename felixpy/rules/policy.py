@@ -27,6 +27,7 @@ comment "NetworkPolicy prod/allow-web ingress" / "Profile kns.prod egress".
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -80,6 +81,7 @@ def split_port_list(ports: tuple[str, ...] | list[str]) -> list[list[str]]:
     return splits
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_port(port: str | int) -> str:
     """"80" -> "80"; "1000:2000" or "1000-2000" -> "1000:2000"; "80:80" -> "80"."""
     text = str(port).strip()
@@ -115,6 +117,16 @@ class PolicyRenderer:
     def __init__(self, config: RulesConfig):
         self.config = config
         self.ip_version = config.ip_version
+        self._other_family_protocols = _FAMILY_ONLY_PROTOCOLS[6 if self.ip_version == 4 else 4]
+        # action -> (set-mark action, match gated on that mark, verdict), rendered once.
+        self._action_texts: dict[str, tuple[str, str, str]] = {}
+        for action, mark, verdict in (("allow", config.mark_accept, m.RETURN),
+                                      ("pass", config.mark_pass, m.RETURN),
+                                      ("next-tier", config.mark_pass, m.RETURN),
+                                      ("deny", config.mark_drop, f"-j {config.filter_deny_action}")):
+            self._action_texts[action] = (m.set_mark(mark), m.Match().mark_single_bit_set(mark).render(),
+                                          verdict)
+        self._ipset_names: dict[str, str] = {}
 
     # ------------------------------------------------------------ chains
 
@@ -159,81 +171,91 @@ class PolicyRenderer:
         """The iptables rules for one Calico rule, or [] if it does not apply to this family."""
         if prule.ip_version is not None and prule.ip_version != self.ip_version:
             return []
-        other_family = 6 if self.ip_version == 4 else 4
-        if prule.protocol is not None and _proto(prule.protocol) in _FAMILY_ONLY_PROTOCOLS[other_family]:
+        if prule.protocol is not None and _proto(prule.protocol) in self._other_family_protocols:
             return []   # ICMP in an IPv6 table (or ICMPv6 in IPv4) can never match
-        nets = {}
-        for field_name, negated in (("src_nets", False), ("not_src_nets", True),
-                                    ("dst_nets", False), ("not_dst_nets", True)):
-            kept, skip = _filter_nets(getattr(prule, field_name), self.ip_version, negated)
-            if skip:
-                return []
-            nets[field_name] = kept
+        if prule.src_nets or prule.not_src_nets or prule.dst_nets or prule.not_dst_nets:
+            nets = {}
+            for field_name, negated in (("src_nets", False), ("not_src_nets", True),
+                                        ("dst_nets", False), ("not_dst_nets", True)):
+                kept, skip = _filter_nets(getattr(prule, field_name), self.ip_version, negated)
+                if skip:
+                    return []
+                nets[field_name] = kept
+            src_nets, dst_nets = nets["src_nets"], nets["dst_nets"]
+            not_src_nets, not_dst_nets = nets["not_src_nets"], nets["not_dst_nets"]
+        else:
+            src_nets = dst_nets = not_src_nets = not_dst_nets = ()
 
-        provenance = f"{owner.ident} {direction} rule {index}"
-        blocks = _MatchBlocks(self.config.mark_scratch0, self.config.mark_scratch1)
+        blocks = None
 
-        src_ports = tuple(prule.src_ports)
-        src_named = tuple(prule.src_named_port_ipset_ids)
-        src_splits = split_port_list(src_ports)
+        src_ports = prule.src_ports
+        src_named = prule.src_named_port_ipset_ids
+        src_splits = split_port_list(src_ports) if src_ports else []
         if len(src_splits) + len(src_named) > 1:
+            blocks = _MatchBlocks(self.config.mark_scratch0, self.config.mark_scratch1)
             blocks.positive([self._port_match(prule.protocol, split, "src") for split in src_splits]
                             + [m.Match().ipset(self._ipset(i), "src,src") for i in src_named])
-            src_ports, src_named = (), ()
-        dst_ports = tuple(prule.dst_ports)
-        dst_named = tuple(prule.dst_named_port_ipset_ids)
-        dst_splits = split_port_list(dst_ports)
+            src_splits, src_named = [], ()
+        dst_ports = prule.dst_ports
+        dst_named = prule.dst_named_port_ipset_ids
+        dst_splits = split_port_list(dst_ports) if dst_ports else []
         if len(dst_splits) + len(dst_named) > 1:
+            if blocks is None:
+                blocks = _MatchBlocks(self.config.mark_scratch0, self.config.mark_scratch1)
             blocks.positive([self._port_match(prule.protocol, split, "dst") for split in dst_splits]
                             + [m.Match().ipset(self._ipset(i), "dst,dst") for i in dst_named])
-            dst_ports, dst_named = (), ()
+            dst_splits, dst_named = [], ()
 
-        src_nets, dst_nets = nets["src_nets"], nets["dst_nets"]
-        not_src_nets, not_dst_nets = nets["not_src_nets"], nets["not_dst_nets"]
-        if len(src_nets) > 1:
-            blocks.positive([m.Match().source_net(n) for n in src_nets])
-            src_nets = ()
-        if len(dst_nets) > 1:
-            blocks.positive([m.Match().dest_net(n) for n in dst_nets])
-            dst_nets = ()
-        if len(src_nets) + len(not_src_nets) > 1:
-            blocks.negative([m.Match().source_net(n) for n in not_src_nets])
-            not_src_nets = ()
-        if len(dst_nets) + len(not_dst_nets) > 1:
-            blocks.negative([m.Match().dest_net(n) for n in not_dst_nets])
-            not_dst_nets = ()
+        if len(src_nets) > 1 or len(dst_nets) > 1 or len(src_nets) + len(not_src_nets) > 1 \
+                or len(dst_nets) + len(not_dst_nets) > 1:
+            if blocks is None:
+                blocks = _MatchBlocks(self.config.mark_scratch0, self.config.mark_scratch1)
+            if len(src_nets) > 1:
+                blocks.positive([m.Match().source_net(n) for n in src_nets])
+                src_nets = ()
+            if len(dst_nets) > 1:
+                blocks.positive([m.Match().dest_net(n) for n in dst_nets])
+                dst_nets = ()
+            if len(src_nets) + len(not_src_nets) > 1:
+                blocks.negative([m.Match().source_net(n) for n in not_src_nets])
+                not_src_nets = ()
+            if len(dst_nets) + len(not_dst_nets) > 1:
+                blocks.negative([m.Match().dest_net(n) for n in not_dst_nets])
+                not_dst_nets = ()
 
         main = m.Match()
-        if blocks.used:
+        if blocks is not None and blocks.used:
             main.mark_single_bit_set(self.config.mark_scratch0)
-        self._main_match(main, prule, src_nets, src_ports, src_named, dst_nets, dst_ports, dst_named,
-                         not_src_nets, not_dst_nets)
+        self._main_match(main, prule, src_nets, src_splits[:1], src_named, dst_nets, dst_splits[:1],
+                         dst_named, not_src_nets, not_dst_nets)
 
-        out = [Rule(_with_comment(r.match, provenance), r.action) for r in blocks.rules]
+        comment = _comment_match(f"{owner.ident} {direction} rule {index}")
+        out = [] if blocks is None else [Rule(_join(comment, r.match), r.action) for r in blocks.rules]
         for r in self._actions(prule, owner, main):
-            out.append(Rule(_with_comment(r.match, provenance), r.action))
+            out.append(Rule(_join(comment, r.match), r.action))
         return out
 
     def _main_match(self, main: m.Match, prule: ParsedRule,
                     src_nets, src_ports, src_named, dst_nets, dst_ports, dst_named,
                     not_src_nets, not_dst_nets) -> None:
-        """Felix's CalculateRuleMatch order: positive criteria, then negated ones."""
+        """Felix's CalculateRuleMatch order: positive criteria, then negated ones.
+        `src_ports` / `dst_ports` are the port splits still to match here (at most one)."""
         if prule.protocol is not None:
             main.protocol(_proto(prule.protocol))
         if src_nets:
             main.source_net(src_nets[0])
         for set_id in prule.src_ipset_ids:
             main.ipset(self._ipset(set_id), "src")
-        if src_ports:
-            main.source_ports(split_port_list(src_ports)[0])
+        for split in src_ports:
+            main.source_ports(split)
         for set_id in src_named:
             main.ipset(self._ipset(set_id), "src,src")
         if dst_nets:
             main.dest_net(dst_nets[0])
         for set_id in prule.dst_ipset_ids:
             main.ipset(self._ipset(set_id), "dst")
-        if dst_ports:
-            main.dest_ports(split_port_list(dst_ports)[0])
+        for split in dst_ports:
+            main.dest_ports(split)
         for set_id in dst_named:
             main.ipset(self._ipset(set_id), "dst,dst")
         if prule.icmp_type is not None:
@@ -245,7 +267,7 @@ class PolicyRenderer:
             main.not_source_net(not_src_nets[0])
         for set_id in prule.not_src_ipset_ids:
             main.ipset(self._ipset(set_id), "src", negate=True)
-        for split in split_port_list(prule.not_src_ports):
+        for split in split_port_list(prule.not_src_ports) if prule.not_src_ports else ():
             main.source_ports(split, negate=True)
         for set_id in prule.not_src_named_port_ipset_ids:
             main.ipset(self._ipset(set_id), "src,src", negate=True)
@@ -253,7 +275,7 @@ class PolicyRenderer:
             main.not_dest_net(not_dst_nets[0])
         for set_id in prule.not_dst_ipset_ids:
             main.ipset(self._ipset(set_id), "dst", negate=True)
-        for split in split_port_list(prule.not_dst_ports):
+        for split in split_port_list(prule.not_dst_ports) if prule.not_dst_ports else ():
             main.dest_ports(split, negate=True)
         for set_id in prule.not_dst_named_port_ipset_ids:
             main.ipset(self._ipset(set_id), "dst,dst", negate=True)
@@ -264,16 +286,11 @@ class PolicyRenderer:
         action = (prule.action or "allow").lower()
         if action == "log":
             return [Rule(main.render(), m.log(self.log_prefix(owner)))]
-        if action == "allow":
-            mark, verdict = self.config.mark_accept, m.RETURN
-        elif action in ("pass", "next-tier"):
-            mark, verdict = self.config.mark_pass, m.RETURN
-        elif action == "deny":
-            mark, verdict = self.config.mark_drop, f"-j {self.config.filter_deny_action}"
-        else:
+        texts = self._action_texts.get(action)
+        if texts is None:
             raise RuleRenderError(f"unknown rule action {prule.action!r} (allow, deny, pass or log)")
-        return [Rule(main.render(), m.set_mark(mark)),
-                Rule(m.Match().mark_single_bit_set(mark).render(), verdict)]
+        set_mark, gate, verdict = texts
+        return [Rule(main.render(), set_mark), Rule(gate, verdict)]
 
     def log_prefix(self, owner: RuleOwner) -> str:
         """LogPrefix with Felix's specifiers: %t tier, %k kind, %n name, %p ns/name."""
@@ -288,7 +305,10 @@ class PolicyRenderer:
         return match.source_ports(ports) if direction == "src" else match.dest_ports(ports)
 
     def _ipset(self, set_id: str) -> str:
-        return names.ipset_name(set_id, self.ip_version)
+        name = self._ipset_names.get(set_id)
+        if name is None:
+            name = self._ipset_names[set_id] = names.ipset_name(set_id, self.ip_version)
+        return name
 
 
 class _MatchBlocks:
@@ -327,9 +347,12 @@ class _MatchBlocks:
             self.rules.append(Rule(alt.render(), m.clear_mark(self.all_pass)))
 
 
-def _with_comment(match: str, comment: str) -> str:
-    text = m.Match().comment(comment).render()
-    return f"{text} {match}" if match else text
+def _comment_match(comment: str) -> str:
+    return m.Match().comment(comment).render()
+
+
+def _join(comment_match: str, match: str) -> str:
+    return f"{comment_match} {match}" if match else comment_match
 
 
 def _proto(protocol: str | int) -> str:
