@@ -162,7 +162,9 @@ def _nets(cidrs: Sequence[str] | None) -> tuple[IPNetwork, ...]:
 
 def compile_side(entity, policy_namespace: str | None) -> Side:
     """Compile one EntityRule of a rule owned by a policy in `policy_namespace` (None for
-    global policies and profiles)."""
+    global policies and profiles). A missing EntityRule matches everything."""
+    if entity is None:
+        return Side()
     sa = entity.service_accounts
     positive = entity_rule_selector(
         selector=entity.selector or None,

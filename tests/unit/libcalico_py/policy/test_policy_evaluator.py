@@ -428,3 +428,8 @@ def test_protocol_numbers():
 def test_mixed_families_are_rejected():
     with pytest.raises(ValueError, match="mixes IPv4 and IPv6"):
         evaluate(Cluster.from_resources(resources()), flow(CLIENT, CLIENT6))
+
+
+def test_missing_entity_rule_matches_everything():
+    from libcalico_py.policy.matching import Side, compile_side
+    assert compile_side(None, "prod") == Side()
