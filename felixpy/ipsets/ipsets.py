@@ -6,15 +6,16 @@ before the iptables apply (rules may only reference existing sets); `apply_delet
 sets nobody wants any more and must run after it (a set in use by a rule cannot be destroyed).
 
 Ownership: sets named `cali40…` (IPv4) / `cali60…` (IPv6) are ours, plus leftover temp sets
-`cali4t…`/`cali6t…`. Read back (`ipset save`) happens on the first apply, after
-`queue_resync()` and after an error; then only sets and members that differ are written.
+`cali4t…`/`cali6t…`. Read back (`ipset list`: every set with its members) happens on the
+first apply, after `queue_resync()` and after an error; then only sets and members that differ
+are written.
 
 Problems handled:
 - a set whose size limit (maxelem) changed cannot be altered in place: it is built under a temp
   name and swapped in, so rules referencing it never see an empty or missing set; `ipset swap`
   refuses sets of different types, so a type change (set IDs encode the type, so only a leftover
   of an older agent can differ) destroys and recreates the set;
-- `ipset save` prints a hash:net /32 member without its prefix length; members are compared in
+- `ipset list` prints a hash:net /32 member without its prefix length; members are compared in
   that canonical form, otherwise every refresh would rewrite every set;
 - a destroy that fails because a rule still uses the set is retried at the next apply.
 """
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 MAX_NAME_LEN = 31
 DEFAULT_MAXELEM = 1048576
+# Set options that make `ipset list` print more than the member on a member line.
+_MEMBER_OPTIONS = frozenset({"timeout", "counters", "comment", "skbinfo"})
 
 
 class IPSetError(CalicoError):
@@ -121,23 +124,40 @@ class IPSets:
         return name.startswith(self._prefixes)
 
     def _load_dataplane(self) -> None:
-        res = subprocess.run(["ipset", "save"], capture_output=True, text=True)
+        res = subprocess.run(["ipset", "list"], capture_output=True, text=True)
         if res.returncode != 0:
-            raise IPSetError("save", res.stderr.strip())
+            raise IPSetError("list", res.stderr.strip())
         self.stats.reads += 1
-        dp: dict[str, tuple[str, set[str]]] = {}
-        self._wrong_size = set()
-        for line in res.stdout.splitlines():
-            parts = line.split()
-            if len(parts) >= 3 and parts[0] == "create" and self._ours(parts[1]):
-                dp[parts[1]] = (parts[2], set())
-                if "maxelem" in parts and parts[parts.index("maxelem") + 1] != str(self.maxelem):
-                    self._wrong_size.add(parts[1])
-            elif len(parts) >= 3 and parts[0] == "add" and parts[1] in dp:
-                dp[parts[1]][1].add(parts[2])
+        dp, self._wrong_size = self._parse_list(res.stdout)
         self._dp = dp
         self._dirty |= set(self._desired) | set(dp)
         self._resync = False
+
+    def _parse_list(self, text: str) -> tuple[dict[str, tuple[str, set[str]]], set[str]]:
+        """Our sets in `ipset list` output: name -> (type, members), and the names whose
+        maxelem differs. `ipset list` prints each member once on its own line (`ipset save`
+        repeats `add <set>` on every line: 2.5x the text to produce and split)."""
+        dp: dict[str, tuple[str, set[str]]] = {}
+        wrong_size: set[str] = set()
+        maxelem = str(self.maxelem)
+        for block in text.split("\nName: "):
+            if block.startswith("Name: "):
+                block = block[len("Name: "):]
+            head, _, members = block.partition("\nMembers:\n")
+            lines = head.split("\n")
+            name = lines[0].strip()
+            if not name or not self._ours(name):
+                continue
+            fields = dict(line.split(": ", 1) for line in lines[1:] if ": " in line)
+            header = fields.get("Header", "").split()
+            if "maxelem" in header and header[header.index("maxelem") + 1] != maxelem:
+                wrong_size.add(name)
+            if _MEMBER_OPTIONS.isdisjoint(header):
+                found = set(members.split())
+            else:       # members followed by "timeout 10", 'comment "x"', ...: first word only
+                found = {line.split(None, 1)[0] for line in members.splitlines() if line.strip()}
+            dp[name] = (fields.get("Type", "").strip(), found)
+        return dp, wrong_size
 
     def _restore(self, lines: list[str], operation: str) -> None:
         payload = "\n".join(lines) + "\n"
