@@ -78,8 +78,7 @@ class IPSets:
         if set_type != "hash:net":
             return set(members)
         full = "/32" if self.ip_version == 4 else "/128"
-        cut = -len(full)
-        return {m[:cut] if m.endswith(full) else m for m in members}
+        return {m.removesuffix(full) for m in members}
 
     def set_members(self, set_id: str, set_type: str, members) -> None:
         name = self.name_of(set_id)

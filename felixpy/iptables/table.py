@@ -46,6 +46,12 @@ class TableStats:
     last_apply_seconds: float = 0.0
 
 
+def _jump_targets(rules) -> set[str]:
+    """The `cali-` chains these rules jump or go to (the regex only runs on actions naming one)."""
+    return {m.group(1) for r in rules if OWNED_PREFIX in r.action
+            for m in _JUMP_RE.finditer(" " + r.action)}
+
+
 def _spec(chain: str, rule: Rule, h: str) -> str:
     body = rule.render()
     return f'-m comment --comment "{RULE_HASH_PREFIX}{h}"' + (f" {body}" if body else "")
@@ -77,7 +83,7 @@ class Table:
             return
         self._desired[chain.name] = chain
         self._desired_hashes[chain.name] = rule_hashes(chain.name, chain.rules)
-        self._set_refs(chain.name, {m.group(1) for r in chain.rules for m in _JUMP_RE.finditer(" " + r.action)})
+        self._set_refs(chain.name, _jump_targets(chain.rules))
         self._dirty_chains.add(chain.name)
 
     def remove_chain(self, name: str) -> None:
@@ -97,8 +103,7 @@ class Table:
             self._hooks.pop(kernel_chain, None)
         else:
             self._hooks[kernel_chain] = new
-        self._set_refs(f"hook:{kernel_chain}:{'append' if append else 'insert'}",
-                       {m.group(1) for r in rules for m in _JUMP_RE.finditer(" " + r.action)})
+        self._set_refs(f"hook:{kernel_chain}:{'append' if append else 'insert'}", _jump_targets(rules))
         self._dirty_hooks.add(kernel_chain)
 
     def queue_resync(self) -> None:
