@@ -25,6 +25,8 @@ class PolicyManager:
 
     def on_update(self, msg) -> None:
         if isinstance(msg, ActivePolicyUpdate):
+            if self._policies.get(msg.policy_id) == msg.policy:
+                return      # same rules as programmed: nothing to render
             self._policies[msg.policy_id] = msg.policy
             self._program(("policy", msg.policy_id), self.renderer.policy_chains(msg.policy_id, msg.policy))
             log.info("policy %s programmed (%d in, %d out rules)", msg.policy_id,
@@ -34,6 +36,8 @@ class PolicyManager:
             self._program(("policy", msg.policy_id), [])
             log.info("policy %s no longer active: chains removed", msg.policy_id)
         elif isinstance(msg, ActiveProfileUpdate):
+            if self._profiles.get(msg.profile_id) == msg.profile:
+                return
             self._profiles[msg.profile_id] = msg.profile
             self._program(("profile", msg.profile_id), self.renderer.profile_chains(msg.profile_id, msg.profile))
             log.info("profile %s programmed", msg.profile_id)
