@@ -7,7 +7,9 @@ RuleRenderer -> Table / IPSets) inside a throwaway network namespace and times
 and, in the same run, the floor: the exact restore payloads we generated fed to raw
 `ipset restore` + `iptables-<backend>-restore` in a fresh namespace, and `iptables-save` +
 `ipset list -n` for the resync floor. Prints ratio = ours / floor; a no-op resync must write
-nothing (checked, and reported as "writes").
+nothing (checked, and reported as "writes"). The cpu columns are this process's own CPU
+seconds for program and resync (rendering, diffing, parsing; the restore/save tools excluded):
+steadier than wall time on a shared machine.
 
     .venv/bin/python bench/felix_dataplane.py [--shapes S1,S2,S3] [--backends nft,legacy,legacy-iptc]
 """
@@ -115,23 +117,23 @@ def run_case(shape, variant):
 
     with namespace() as ns, inside(ns):
         writer = RecordingIptcWriter() if variant == "legacy-iptc" else RecordingRestoreWriter(backend)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         dp = InternalDataplane(writer, RulesConfig())
         dp.ipsets.__class__ = RecordingIPSets
         for m in msgs:
             dp.on_update(m)
         dp.apply()
-        program = time.perf_counter() - t0
+        program, program_cpu = time.perf_counter() - t0, time.process_time() - c0
         payload_bytes = sum(len(p) for _, p in writer.payloads)
         rules = sum(p.count("\n-A ") + p.count("\n-I ") for _, p in writer.payloads)
         members = sum(1 for line in ipset_lines if line.startswith("add "))
         writes_before = sum(t.stats.writes for t in dp.tables.values()) + dp.ipsets.stats.writes
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         dp.queue_iptables_resync()
         dp.queue_ipsets_resync()
         dp.queue_routes_resync()
         dp.apply()
-        resync = time.perf_counter() - t0
+        resync, resync_cpu = time.perf_counter() - t0, time.process_time() - c0
         resync_writes = sum(t.stats.writes for t in dp.tables.values()) + dp.ipsets.stats.writes - writes_before
         # resync floor on the same, programmed namespace: one save of every table plus set names
         f1, _ = timed([f"iptables-{backend}-save"])
@@ -151,7 +153,8 @@ def run_case(shape, variant):
         exec_overhead = sum(timed(["ip", "netns", "exec", ns2, "true"])[0] for _ in range(3)) / 3
         floor -= exec_overhead * (1 + len(writer.payloads))   # `ip netns exec` is not part of the floor
     return dict(shape=shape, variant=variant, rules=rules, members=members, bytes=payload_bytes,
-                program=program, floor=floor, resync=resync, resync_floor=resync_floor,
+                program=program, program_cpu=program_cpu, floor=floor, resync=resync,
+                resync_cpu=resync_cpu, resync_floor=resync_floor,
                 resync_writes=resync_writes)
 
 
@@ -164,14 +167,15 @@ def main():
         sys.exit("B2 needs root (it creates network namespaces)")
     print("B2 bulk programming and no-op resync (times in seconds; ratio = ours / floor)")
     hdr = (f"{'shape':5} {'backend':12} {'rules':>6} {'members':>7} {'bytes':>8} {'program':>8} {'floor':>7} "
-           f"{'ratio':>6} {'resync':>7} {'rfloor':>7} {'ratio':>6} {'writes':>6}")
+           f"{'ratio':>6} {'resync':>7} {'rfloor':>7} {'ratio':>6} {'writes':>6} {'cpu:prog':>8} {'resync':>6}")
     print(hdr)
     for shape in args.shapes.split(","):
         for variant in args.backends.split(","):
             r = run_case(shape, variant)
             print(f"{r['shape']:5} {r['variant']:12} {r['rules']:6d} {r['members']:7d} {r['bytes']:8d} "
                   f"{r['program']:8.3f} {r['floor']:7.3f} {r['program'] / r['floor']:6.2f} {r['resync']:7.3f} "
-                  f"{r['resync_floor']:7.3f} {r['resync'] / r['resync_floor']:6.2f} {r['resync_writes']:6d}",
+                  f"{r['resync_floor']:7.3f} {r['resync'] / r['resync_floor']:6.2f} {r['resync_writes']:6d} "
+                  f"{r['program_cpu']:8.3f} {r['resync_cpu']:6.3f}",
                   flush=True)
 
 
