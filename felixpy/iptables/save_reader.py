@@ -34,22 +34,34 @@ def rule_hash(spec: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _section_bodies(text: str, table: str):
+    """The text after each `*<table>` line up to the next `*` line: the other tables'
+    sections are skipped without being split into lines."""
+    starts = [0] if text.startswith("*") else []
+    pos = text.find("\n*")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\n*", pos + 1)
+    starts.append(len(text) + 1)
+    for begin, after in zip(starts, starts[1:]):
+        eol = text.find("\n", begin, after)
+        head_end = eol if eol != -1 else min(after, len(text))
+        if text[begin + 1:head_end].strip() == table and eol != -1:
+            yield text[eol + 1:after - 1]
+
+
 def parse_save(text: str, table: str) -> SavedTable:
     """Chains and per-rule hashes of `table` in iptables-save output (other tables ignored)."""
     out = SavedTable(table)
-    current = None
-    for line in text.splitlines():
-        if not line or line[0] == "#":
-            continue
-        if line[0] == "*":
-            current = line[1:].strip()
-            continue
-        if current != table:
-            continue
-        if line[0] == ":":
-            out.chains.setdefault(line[1:].split(" ", 1)[0], [])
-        elif line.startswith("-A "):
-            _, chain, *rest = line.split(" ", 2)
-            spec = rest[0] if rest else ""
-            out.chains.setdefault(chain, []).append(SavedRule(rule_hash(spec), spec))
+    chains = out.chains
+    for body in _section_bodies(text, table):
+        for line in body.splitlines():
+            if not line or line[0] == "#":
+                continue
+            if line[0] == ":":
+                chains.setdefault(line[1:].split(" ", 1)[0], [])
+            elif line.startswith("-A "):
+                _, chain, *rest = line.split(" ", 2)
+                spec = rest[0] if rest else ""
+                chains.setdefault(chain, []).append(SavedRule(rule_hash(spec), spec))
     return out
