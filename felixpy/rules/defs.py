@@ -132,8 +132,8 @@ class RulesConfig:
     nat_outgoing_address: str = ""         # SNAT source instead of MASQUERADE when set
     nat_port_range: str = ""               # "lo:hi" for MASQUERADE/SNAT --to-ports
     nat_random_fully: bool = False
-    allow_vxlan_from_workloads: bool = True
-    allow_ipip_from_workloads: bool = True
+    allow_vxlan_from_workloads: bool = False
+    allow_ipip_from_workloads: bool = False
 
     def __post_init__(self) -> None:
         marks = {"accept": self.mark_accept, "pass": self.mark_pass, "drop": self.mark_drop,

@@ -143,7 +143,7 @@ class Cluster:
 
     def __init__(self, endpoints: Iterable[Endpoint] = (), network_sets: Iterable[NetworkSet] = (),
                  policies: Iterable[Policy] = (), profiles: Iterable[Profile] = (),
-                 allow_vxlan_from_workloads: bool = True, allow_ipip_from_workloads: bool = True):
+                 allow_vxlan_from_workloads: bool = False, allow_ipip_from_workloads: bool = False):
         self.endpoints = tuple(sorted(endpoints, key=lambda e: (e.namespace, e.name)))
         self.network_sets = tuple(network_sets)
         self.policies = tuple(sorted(policies, key=lambda p: p.sort_key))

@@ -377,13 +377,13 @@ def test_deny_at_source_still_reports_destination():
     (flow(WEB, DB, "UDP", dport=4790), False),
 ])
 def test_vxlan_and_ipip_from_workloads(fl, blocked):
-    default = evaluate(Cluster.from_resources(resources()), fl)
-    assert default.allowed      # our agent's default: allowed (AllowVXLAN/IPIPPacketsFromWorkloads)
-    strict = Cluster.from_resources(resources(), allow_vxlan_from_workloads=False,
-                                    allow_ipip_from_workloads=False)
-    v = evaluate(strict, fl)
+    permissive = evaluate(Cluster.from_resources(resources(), allow_vxlan_from_workloads=True,
+                                                 allow_ipip_from_workloads=True), fl)
+    assert permissive.allowed
+    # Felix's defaults (AllowVXLAN/IPIPPacketsFromWorkloads false) drop encapsulated traffic.
+    v = evaluate(Cluster.from_resources(resources()), fl)
     assert v.allowed == (not blocked)
-    assert v.ingress == default.ingress
+    assert v.ingress == permissive.ingress
     if blocked:
         assert v.egress.rule is None and "from workloads are dropped" in v.egress.reason
 
