@@ -16,20 +16,11 @@ only if at least one of its policies selects that endpoint.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Iterable
 
 from felixpy.calc.messages import PolicyID, TierInfo
-
-DEFAULT_TIER = "default"
-
-# name -> (order, default action) for Calico's built-in tiers.
-BUILTIN_TIERS: dict[str, tuple[float, str]] = {
-    "kube-admin": (1_000.0, "Pass"),
-    DEFAULT_TIER: (1_000_000.0, "Deny"),
-    "kube-baseline": (10_000_000.0, "Pass"),
-}
+from libcalico_py.policy.tiers import BUILTIN_TIERS, DEFAULT_TIER, tier_default_action, tier_sort_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +35,6 @@ class PolicyMeta:
 
 def policy_sort_key(policy_id: PolicyID, meta: PolicyMeta) -> tuple:
     return (meta.order, policy_id.name, policy_id.namespace, policy_id.kind)
-
-
-def tier_sort_key(tier: str) -> tuple:
-    known = BUILTIN_TIERS.get(tier)
-    return (known[0] if known else math.inf, tier)
-
-
-def tier_default_action(tier: str) -> str:
-    known = BUILTIN_TIERS.get(tier)
-    return known[1] if known else "Deny"
 
 
 def tiers_for(policies: Iterable[tuple[PolicyID, PolicyMeta]]) -> tuple[TierInfo, ...]:

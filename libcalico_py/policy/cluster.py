@@ -38,17 +38,12 @@ from libcalico_py.selector.labels import (LABEL_NAMESPACE, effective_labels,
                                           namespace_profile_name,
                                           namespace_selector_to_label_selector,
                                           service_account_selector_to_label_selector)
+from libcalico_py.policy.tiers import BUILTIN_TIERS, DEFAULT_TIER, tier_default_action, tier_sort_key
 from libcalico_py.policy.matching import (CompiledRule, IPAddress, IPNetwork, Item, compile_rules,
                                           protocol_number)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIER = "default"
-BUILTIN_TIERS: dict[str, tuple[float, str]] = {
-    "kube-admin": (1_000.0, "Pass"),
-    DEFAULT_TIER: (1_000_000.0, "Deny"),
-    "kube-baseline": (10_000_000.0, "Pass"),
-}
 DEFAULT_ALLOW_PROFILE = "projectcalico-default-allow"
 POLICY_KINDS = {"NetworkPolicy": "np", "GlobalNetworkPolicy": "gnp", "KubernetesNetworkPolicy": "knp"}
 INGRESS, EGRESS = "ingress", "egress"
@@ -115,16 +110,6 @@ class Profile:
 
     def rules(self, direction: str) -> tuple[CompiledRule, ...]:
         return self.ingress if direction == INGRESS else self.egress
-
-
-def tier_sort_key(tier: str) -> tuple:
-    known = BUILTIN_TIERS.get(tier)
-    return (known[0] if known else math.inf, tier)
-
-
-def tier_default_action(tier: str) -> str:
-    known = BUILTIN_TIERS.get(tier)
-    return known[1] if known else "Deny"
 
 
 def _allow_all() -> tuple[CompiledRule, ...]:
