@@ -213,6 +213,12 @@ class Connection:
                 session = self.session()
                 remaining = max(0.2, deadline - time.monotonic())
                 return op(session, min(self.config.request_timeout, remaining))
+            except ValueError:
+                # grpc refuses to start a call on a channel another thread has just closed
+                # while failing over ("Cannot invoke RPC on closed channel!"): retry on the
+                # new session. Any other ValueError is a real error.
+                if session is None or self.is_current(session):
+                    raise
             except grpc.RpcError as err:
                 if (err.code() == grpc.StatusCode.UNAUTHENTICATED and self.config.username
                         and not reauthenticated):
