@@ -400,12 +400,19 @@ def _explicit_peers(ctx: _Ctx, doc: dict, prefix: str, secrets: SecretResolver,
         for other in sorted(ctx.snap.nodes):
             if other == ctx.node_name or not sel.evaluate(ctx.node_labels(other)):
                 continue
-            for family in (4, 6):
-                ip = address_of(ctx.node_bgp(other).get(f"ipv{family}Address"))
-                if ip and ctx.ips[family]:
-                    out.append(_peer(ctx, protocol_name("Node", ip, None), ip, ctx.listen_port,
-                                     ctx.node_as(other), spec, password, other, True,
-                                     f"BGPPeer {name} (peerSelector): node {other}"))
+            out.extend(_node_peers(ctx, other, spec, password,
+                                   f"BGPPeer {name} (peerSelector): node {other}"))
+    return out
+
+
+def _node_peers(ctx: _Ctx, other: str, spec: dict, password, note: str) -> list[BirdPeer]:
+    """Sessions with Calico node `other`, one per address family both nodes have."""
+    out = []
+    for family in (4, 6):
+        ip = address_of(ctx.node_bgp(other).get(f"ipv{family}Address"))
+        if ip and ctx.ips[family]:
+            out.append(_peer(ctx, protocol_name("Node", ip, None), ip, ctx.listen_port,
+                             ctx.node_as(other), spec, password, other, True, note))
     return out
 
 
@@ -430,12 +437,8 @@ def _reverse_peers(ctx: _Ctx, doc: dict, secrets: SecretResolver, notes: list[st
             continue
         if node_sel is not None and not node_sel.evaluate(ctx.node_labels(other)):
             continue
-        for family in (4, 6):
-            ip = address_of(ctx.node_bgp(other).get(f"ipv{family}Address"))
-            if ip and ctx.ips[family]:
-                out.append(_peer(ctx, protocol_name("Node", ip, None), ip, ctx.listen_port,
-                                 ctx.node_as(other), spec, password, other, True,
-                                 f"BGPPeer {name} (reverse of peerSelector): node {other}"))
+        out.extend(_node_peers(ctx, other, spec, password,
+                               f"BGPPeer {name} (reverse of peerSelector): node {other}"))
     return out
 
 
